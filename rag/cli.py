@@ -1,0 +1,206 @@
+"""The ``rag`` command line: index, search, ask, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from rag.config import Config
+
+logger = logging.getLogger(__name__)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    overrides: dict[str, Any] = {
+        "generator": getattr(args, "generator", None),
+        "top_k": getattr(args, "k", None),
+        "index_dir": getattr(args, "index_dir", None),
+    }
+    if getattr(args, "corpus", None):
+        overrides["corpus"] = tuple(args.corpus)
+    return Config.from_env(**overrides)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from index.build import build_index, rebuild_reason
+    from index.corpus import read_corpus
+    from index.embed import load_embedder
+    from index.store import load_index
+
+    config = _config(args)
+    documents = read_corpus(config.corpus)
+    reason = "--force" if args.force else rebuild_reason(config, documents)
+    if reason is None:
+        stored = load_index(Path(config.index_dir))
+        print(f"index is up to date: {stored.manifest['counts']} in {stored.path}")
+        return 0
+    print(f"building index ({reason})...", file=sys.stderr)
+    stored = build_index(config, load_embedder(), documents)
+    print(f"built {stored.manifest['counts']} in {stored.path}")
+    return 0
+
+
+def _history(path: str | None) -> list[dict[str, str]]:
+    if not path:
+        return []
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--history {path}: cannot read a JSON list of messages ({exc})") from exc
+    if not isinstance(data, list) or not all(isinstance(m, dict) and "role" in m for m in data):
+        raise ValueError(f'--history {path}: expected [{{"role": ..., "content": ...}}, ...]')
+    return data
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    import rag
+
+    bot = rag.load(_config(args).replace(generator="none"))
+    result = bot.search(args.query, k=args.k)
+    if args.json:
+        _print_json(
+            {
+                "query": result.query,
+                "passages": [
+                    {
+                        "rank": p.rank,
+                        "score": p.score,
+                        "dense": p.dense_score,
+                        "bm25": p.bm25_score,
+                        "source": p.chunk.source,
+                        "start": p.chunk.start,
+                        "end": p.chunk.end,
+                        "paragraph": p.chunk.paragraph,
+                        "text": p.chunk.text,
+                    }
+                    for p in result.passages
+                ],
+                "evidence": [
+                    {
+                        "rank": e.rank,
+                        "score": e.score,
+                        "similarity": e.similarity,
+                        "source": e.sentence.source,
+                        "start": e.sentence.start,
+                        "end": e.sentence.end,
+                        "paragraph": e.sentence.paragraph,
+                        "text": e.sentence.text,
+                    }
+                    for e in result.evidence
+                ],
+                "abstain": result.verdict.abstain,
+                "reason": result.verdict.reason,
+                "seconds": result.seconds,
+            }
+        )
+        return 0
+    print(f"Passages for: {result.question}")
+    for p in result.passages:
+        c = p.chunk
+        print(
+            f" {p.rank}. [{p.score:.4f} dense={p.dense_score:.3f} bm25={p.bm25_score:.2f}] "
+            f"{c.source}:{c.start}-{c.end} (paragraph {c.paragraph})\n    {c.text}"
+        )
+    print("Evidence sentences:")
+    for e in result.evidence:
+        s = e.sentence
+        print(
+            f" {e.rank}. [{e.score:.3f} cos={e.similarity:.3f}] {s.source}:{s.start}-{s.end} "
+            f"(paragraph {s.paragraph})\n    {s.text}"
+        )
+    verdict = result.verdict
+    print(
+        f"Answerable: {not verdict.abstain} ({verdict.reason}; similarity "
+        f"{verdict.similarity:.3f}, coverage {verdict.coverage:.2f}) "
+        f"in {result.seconds * 1000:.1f} ms"
+    )
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    import rag
+
+    history = _history(args.history)
+    bot = rag.load(_config(args))
+    answer = bot.ask(args.question, history)
+    if args.json:
+        _print_json(answer.to_dict())
+        return 0
+    print(answer.answer)
+    for c in answer.citations or answer.related:
+        label = "related" if answer.abstained else f"[{c.n}]"
+        print(
+            f"  {label} “{c.quote}” ({c.source}, paragraph {c.paragraph}, chars {c.start}-{c.end})"
+        )
+    print(f"  ({answer.model}, {answer.mode}, {answer.timings.get('total_s', 0):.2f}s)")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.eval.run import run_eval
+
+    return run_eval(args, _config(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Verbatim: quote-backed answers.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build the index (only if stale unless --force)")
+    p.add_argument("corpus", nargs="*", help=".txt/.md files or folders (default: the article)")
+    p.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="show ranked passages and evidence sentences")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=None, help="passages to retrieve")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--corpus", nargs="+")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with verbatim quotes")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--history", help="JSON file with earlier [{role, content}] messages")
+    p.add_argument("--generator", help="'smollm2', 'none', a model folder or a .gguf file")
+    p.add_argument("-k", type=int, default=None)
+    p.add_argument("--corpus", nargs="+")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="run a Q&A test set and write a report")
+    p.add_argument("file")
+    p.add_argument("--out", help="output folder (default eval-out/<timestamp>)")
+    p.add_argument("--limit", type=int)
+    p.add_argument("-k", "--k", type=int, default=None, dest="k")
+    p.add_argument("--generator")
+    p.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE")
+    p.add_argument("--export-ragas", metavar="FILE")
+    p.add_argument("--corpus", nargs="+")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.func(args)
+    except (ValueError, RuntimeError) as exc:
+        print(f"rag: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The one config object: defaults, environment overrides (``VERBATIM_<FIELD>``) and CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Nothing in Verbatim may reach a model hub or phone home; set this before any HF/Gradio import.
+for _key, _value in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
+    os.environ.setdefault(_key, _value)
+
+
+def _default_corpus() -> tuple[str, ...]:
+    return (str(PROJECT_ROOT / "data" / "article.txt"),)
+
+
+@dataclass(frozen=True)
+class Config:
+    """All tunable settings. Every field can be overridden by ``VERBATIM_<FIELD_NAME>``.
+
+    Attributes:
+        corpus: Files or folders to index (``.txt``/``.md``); env value is ``:``-separated.
+        index_dir: Where the built index lives.
+        model_cache_dir: Where converted generator weights are cached.
+        chunk_sentences: Sentences per passage window.
+        chunk_overlap: Sentences shared by consecutive windows.
+        top_k: Passages retrieved per question.
+        evidence_k: Evidence sentences kept (and cited at most) per answer.
+        rrf_k: Reciprocal-rank-fusion constant.
+        index_type: FAISS index: ``auto`` (flat up to 50k passages, then HNSW), ``flat``,
+            ``hnsw`` or ``ivf``.
+        generator: ``smollm2`` (default package), ``none`` (extractive only), or a path to a
+            transformers model folder or a ``.gguf`` file.
+        max_new_tokens: Generation budget for the short answer.
+        generation_timeout_s: After this, generation stops and the extractive answer is used.
+        max_question_chars: Longest question accepted.
+        abstain_min_similarity: Below this best-sentence cosine the bot abstains.
+        abstain_min_coverage: Below this share of the question's key terms found in the
+            evidence the bot abstains.
+        host: Interface the web chat binds to.
+        port: Port of the web chat.
+        torch_threads: Threads torch may use.
+    """
+
+    corpus: tuple[str, ...] = field(default_factory=_default_corpus)
+    index_dir: str = str(PROJECT_ROOT / "index" / "built")
+    model_cache_dir: str = str(PROJECT_ROOT / "index" / "models")
+    chunk_sentences: int = 3
+    chunk_overlap: int = 1
+    top_k: int = 5
+    evidence_k: int = 3
+    rrf_k: int = 60
+    index_type: str = "auto"
+    generator: str = "smollm2"
+    max_new_tokens: int = 40
+    generation_timeout_s: float = 8.0
+    max_question_chars: int = 2000
+    abstain_min_similarity: float = 0.35
+    abstain_min_coverage: float = 0.5
+    host: str = "127.0.0.1"
+    port: int = 7860
+    torch_threads: int = 2
+
+    def __post_init__(self) -> None:
+        if self.chunk_sentences < 1:
+            raise ValueError("chunk_sentences must be at least 1")
+        if not 0 <= self.chunk_overlap < self.chunk_sentences:
+            raise ValueError("chunk_overlap must be >= 0 and smaller than chunk_sentences")
+        if self.top_k < 1 or self.evidence_k < 1:
+            raise ValueError("top_k and evidence_k must be at least 1")
+        if self.max_question_chars < 1:
+            raise ValueError("max_question_chars must be at least 1")
+
+    def replace(self, **changes: Any) -> Config:
+        """Return a copy with ``changes`` applied; ``None`` values are ignored."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
+        """Build a config from defaults, then ``VERBATIM_*`` variables, then ``overrides``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"VERBATIM_{f.name.upper()}")
+            if raw is None:
+                continue
+            values[f.name] = _parse(f.name, f.type, raw)
+        return cls(**values).replace(**overrides)
+
+
+def _parse(name: str, type_name: Any, raw: str) -> Any:
+    text = str(type_name)
+    try:
+        if "tuple" in text:
+            return tuple(p for p in raw.split(os.pathsep) if p)
+        if text == "int":
+            return int(raw)
+        if text == "float":
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"VERBATIM_{name.upper()}={raw!r} is not a valid {text}") from exc
+    return raw

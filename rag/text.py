@@ -1,0 +1,52 @@
+"""Word terms for lexical matching: lowercase, stop words and question words dropped, stemmed."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+
+import Stemmer
+
+_WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+
+# Function words, question words and words about the asking itself carry no topic.
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
+    according article say says said tell told mention mentioned describe explain give name named
+    many much kind sort way ever one ones us s t don isn wasn weren didn doesn according per via
+    whose""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lowercased word and number tokens, with ``,`` inside numbers removed (105,000 -> 105000)."""
+    return [w.replace(",", "").replace("’", "'") for w in _WORD.findall(text.lower())]
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms of ``text``: the unit BM25, coverage and support checks use."""
+    kept = [w for w in words(text) if w not in STOPWORDS and w.strip("'") not in STOPWORDS]
+    return _stemmer().stemWords([w.split("'")[0] or w for w in kept])
+
+
+def idf_table(documents: Iterable[Iterable[str]]) -> tuple[dict[str, float], float]:
+    """Smoothed IDF of every term over ``documents``, and the IDF of an unseen term."""
+    docs = [set(d) for d in documents]
+    n = len(docs)
+    df = Counter(t for d in docs for t in d)
+    table = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
+    return table, math.log((n + 1) / 0.5)
