@@ -117,17 +117,34 @@ class Verbatim:
         seconds = time.perf_counter() - started
         return SearchResult(text, query, tuple(passages), tuple(evidence), verdict, seconds)
 
-    def ask(self, question: str, history: Sequence[dict[str, Any]] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: Sequence[dict[str, Any]] | None = None,
+        k: int | None = None,
+    ) -> Answer:
         """Answer ``question``; the final item of :meth:`ask_stream`."""
-        *_, final = self.ask_stream(question, history)
+        *_, final = self.ask_stream(question, history, k)
         return final
 
     def ask_stream(
-        self, question: str, history: Sequence[dict[str, Any]] | None = None
+        self,
+        question: str,
+        history: Sequence[dict[str, Any]] | None = None,
+        k: int | None = None,
     ) -> Iterator[Answer]:
-        """Yield partial Answers while the model writes, then the final, checked Answer."""
+        """Yield partial Answers while the model writes, then the final, checked Answer.
+
+        Args:
+            question: What the reader asks.
+            history: Earlier ``{"role", "content"}`` messages, for follow-ups.
+            k: Passages to retrieve (default ``config.top_k``).
+
+        Raises:
+            ValueError: the question is empty or too long.
+        """
         started = time.perf_counter()
-        result = self.search(question, history)
+        result = self.search(question, history, k)
         timings = {"retrieve_s": round(result.seconds, 4)}
         base = Answer(question=result.question, answer="", abstained=False, model=self.model_name)
         if result.verdict.abstain:
