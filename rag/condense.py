@@ -35,10 +35,11 @@ def condense(question: str, history: Sequence[dict[str, Any]] | None) -> str:
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:rules?|instructions?|"
     r"prompt|article|above|previous|guidelines?)\b|\b(?:you are now|pretend|act as|"
-    r"respond with|reply with|answer with|say that|just say|system prompt)\b",
+    r"respond with|reply with|answer with|say that|just say|system prompt|system override|"
+    r"unrestricted mode|jailbreak|developer mode)\b",
     re.IGNORECASE,
 )
-_SENTENCES = re.compile(r"[^.!?]+[.!?]*")
+_SENTENCES = re.compile(r"[^.!?:;]+[.!?:;]*")
 
 
 def strip_instructions(question: str) -> str:
@@ -48,4 +49,4 @@ def strip_instructions(question: str) -> str:
     sentence looks like an instruction, the question is returned unchanged.
     """
     kept = [s for s in _SENTENCES.findall(question) if s.strip() and not _INSTRUCTION.search(s)]
-    return " ".join(s.strip() for s in kept) if kept else question
+    return " ".join(s.strip().strip(":;").strip() for s in kept) if kept else question

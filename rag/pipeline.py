@@ -16,10 +16,11 @@ from rag import compose
 from rag.abstain import Verdict, decide
 from rag.condense import condense, strip_instructions
 from rag.config import Config
+from rag.coverage import TermMatcher
 from rag.evidence import attribution_for, select_evidence
 from rag.generate import Generator
 from rag.retrieve import Retriever
-from rag.text import idf_table, terms
+from rag.text import terms
 from rag.types import Answer, Evidence, Passage
 
 logger = logging.getLogger(__name__)
@@ -67,9 +68,8 @@ class Verbatim:
         self.embedder = embedder if embedder is not None else load_embedder()
         self.index, self.rebuilt = ensure_index(config, lambda: self.embedder)
         self.retriever = Retriever(self.index, self.embedder, config.rrf_k)
-        # Sentence terms and IDF are computed once so the query path only looks them up.
-        self.sentence_terms = [set(terms(s.text)) for s in self.index.sentences]
-        self.idf, self.unseen_idf = idf_table(self.sentence_terms)
+        # Word terms, IDF and word vectors are computed once so a question only looks them up.
+        self.matcher = TermMatcher(self.embedder, self.index.sentences)
         if generator is not None or config.generator == "none":
             self.generator = generator
         else:
@@ -95,27 +95,40 @@ class Verbatim:
         query_terms = terms(query)
         query_vector = self.retriever.embed_query(query)
         passages = self.retriever.search(query, k or self.config.top_k, query_vector)
+        m = self.matcher
         evidence = select_evidence(
             self.index,
-            self.sentence_terms,
+            m.sentence_terms,
             passages,
             query_vector,
             query_terms,
-            self.idf,
-            self.unseen_idf,
+            m.idf,
+            m.unseen_idf,
             self.config.evidence_k,
         )
+        # A follow-up is judged on its own words; the history only steered retrieval.
+        asked = strip_instructions(text)
+        coverage = m.coverage(asked, [e.sentence.id for e in evidence])
+        if query != asked and evidence:
+            evidence = self._rescore_on_own_words(asked, evidence)
         verdict = decide(
-            terms(strip_instructions(text)) if history else query_terms,
+            asked,
+            coverage,
             evidence,
-            self.sentence_terms,
-            self.idf,
-            self.unseen_idf,
             self.config.abstain_min_similarity,
             self.config.abstain_min_coverage,
         )
         seconds = time.perf_counter() - started
         return SearchResult(text, query, tuple(passages), tuple(evidence), verdict, seconds)
+
+    def _rescore_on_own_words(self, asked: str, evidence: list[Evidence]) -> list[Evidence]:
+        """Evidence similarity as the better of the condensed query's and the question's own."""
+        own = self.retriever.embed_query(asked)
+        sims = self.index.sentence_vectors[[e.sentence.id for e in evidence]] @ own
+        return [
+            dataclasses.replace(e, similarity=max(e.similarity, float(s)))
+            for e, s in zip(evidence, sims, strict=True)
+        ]
 
     def ask(
         self,

@@ -27,6 +27,22 @@ STOPWORDS = frozenset(
 )
 
 
+# Irregular past forms the stemmer cannot map to their verb ("won" should match "win").
+IRREGULAR = dict(
+    pair.split(":")
+    for pair in """won:win met:meet made:make took:take taken:take gave:give given:give
+    found:find went:go
+    gone:go began:begin begun:begin brought:bring held:hold left:leave sold:sell bought:buy
+    paid:pay led:lead ran:run rose:rise risen:rise fell:fall fallen:fall grew:grow grown:grow
+    knew:know known:know thought:think saw:see seen:see became:become came:come got:get
+    kept:keep built:build sent:send spent:spend stood:stand chose:choose chosen:choose
+    wrote:write written:write spoke:speak spoken:speak broke:break broken:break struck:strike
+    sought:seek taught:teach caught:catch fought:fight meant:mean lost:lose felt:feel heard:hear
+    hid:hide forbade:forbid dealt:deal drove:drive driven:drive ate:eat died:die dying:die
+    lying:lie""".split()
+)
+
+
 @lru_cache(maxsize=1)
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
@@ -37,10 +53,24 @@ def words(text: str) -> list[str]:
     return [w.replace(",", "").replace("’", "'") for w in _WORD.findall(text.lower())]
 
 
+def content_words(text: str) -> list[str]:
+    """Lowercased words of ``text`` that carry topic: no stop words, possessives or hyphens."""
+    kept = []
+    for word in words(text):
+        for part in word.split("'")[0].split("-"):
+            if part and part not in STOPWORDS:
+                kept.append(part)
+    return kept
+
+
+def stem(word: str) -> str:
+    """The term of one content word ("won" -> "win", "fatalities" -> "fatal")."""
+    return _stemmer().stemWord(IRREGULAR.get(word, word))
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content terms of ``text``: the unit BM25, coverage and support checks use."""
-    kept = [w for w in words(text) if w not in STOPWORDS and w.strip("'") not in STOPWORDS]
-    return _stemmer().stemWords([w.split("'")[0] or w for w in kept])
+    return [stem(w) for w in content_words(text)]
 
 
 def idf_table(documents: Iterable[Iterable[str]]) -> tuple[dict[str, float], float]:

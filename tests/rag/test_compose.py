@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.compose import check_answer, clean_model_text, make_citations, unsupported, verify_quote
+from rag.text import terms
+from rag.types import Citation, Document, Sentence
+
+TEXT = "In 2019, China designated fentanyl as a controlled substance. Deaths rose to 105,000."
+DOC = {"a.txt": Document("a.txt", TEXT, "x")}
+QUOTES = (Citation(1, TEXT[:61], "a.txt", 0, 61, 1, 1.0),)
+
+
+def test_verbatim_quote_passes():
+    verify_quote(QUOTES[0], DOC)
+
+
+def test_shifted_quote_fails():
+    shifted = Citation(1, TEXT[:61], "a.txt", 1, 62, 1, 1.0)
+    with pytest.raises(AssertionError, match="not verbatim"):
+        verify_quote(shifted, DOC)
+
+
+def test_make_citations_numbers_in_order():
+    s1 = Sentence(0, "a.txt", 0, 61, 1, TEXT[:61])
+    s2 = Sentence(1, "a.txt", 62, len(TEXT), 1, TEXT[62:])
+    cites = make_citations([(s1, 0.9), (s2, 0.5)], DOC)
+    assert [c.n for c in cites] == [1, 2]
+    assert cites[1].quote == "Deaths rose to 105,000."
+
+
+def test_supported_answer_is_accepted():
+    ok, _ = check_answer("China designated fentanyl a controlled substance in 2019.", [], QUOTES)
+    assert ok
+
+
+def test_false_premise_word_is_rejected():
+    ok, why = check_answer("China refused to control fentanyl in 2019.", [], QUOTES)
+    assert not ok and "refus" in why
+
+
+def test_number_not_in_quotes_is_rejected():
+    assert unsupported("China designated fentanyl in 2018.", QUOTES) == ["2018"]
+
+
+def test_echo_of_question_is_rejected():
+    question_terms = terms("Did China designate fentanyl?")
+    ok, why = check_answer("China designated fentanyl.", question_terms, QUOTES)
+    assert not ok and "repeats" in why
+
+
+def test_model_abstention_is_not_an_answer():
+    ok, _ = check_answer("NOT IN ARTICLE.", [], QUOTES)
+    assert not ok
+
+
+def test_clean_model_text_keeps_first_line_without_markers():
+    assert clean_model_text(' "It was 2019 [1]."\nMore.') == "It was 2019."

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from rag.text import idf_table, terms, words
+
+
+def test_numbers_lose_thousands_separators():
+    assert "105000" in words("reached 105,000 deaths")
+
+
+def test_question_words_are_not_terms():
+    assert terms("Who said what about the article?") == []
+
+
+def test_terms_are_stemmed():
+    assert terms("cooperating cooperation") == ["cooper", "cooper"]
+
+
+def test_curly_apostrophe_possessive_matches_plain():
+    assert terms("China’s") == terms("China's") == ["china"]
+
+
+def test_unseen_term_weighs_more_than_any_seen():
+    table, unseen = idf_table([["a", "b"], ["a"]])
+    assert unseen > table["b"] > table["a"]
