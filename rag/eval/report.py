@@ -1,0 +1,325 @@
+"""Write an evaluation's output folder: predictions, report.json, report.md and plots.
+
+A *record* is one line of ``predictions.jsonl``: a dict with the item (``id``, ``question``,
+``type``, ``gold_answers``), what the bot did (``answer``, ``abstained``, ``quotes``,
+``citations``, ``latency_s``, ``retrieved``, ``error``) and its per-item ``metrics``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.eval.metrics import HIT_KS, aggregate, aggregate_by_type
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_METRICS = (
+    "lenient_hit",
+    "exact_match",
+    "f1",
+    "quote_verbatim",
+    "citation_recall",
+    "citation_precision",
+    "mean_quote_chars",
+    "hit@1",
+    "hit@5",
+    "hit@10",
+    "mrr",
+    "abstain_recall",
+    "abstain_precision",
+    "false_abstain_rate",
+    "latency_p50_s",
+    "latency_p95_s",
+)
+TYPE_COLUMNS = (
+    "items",
+    "lenient_hit",
+    "f1",
+    "quote_verbatim",
+    "citation_recall",
+    "hit@5",
+    "mrr",
+    "abstain_recall",
+    "false_abstain_rate",
+    "latency_p50_s",
+)
+PLOT_METRICS = ("lenient_hit", "f1", "citation_recall", "hit@5", "abstain_recall")
+WORST_ITEMS = 10
+MAX_CELL_CHARS = 300
+
+
+def build_report(records: Sequence[Mapping[str, Any]], metadata: Mapping[str, Any]) -> dict:
+    """``report.json``'s content: run metadata, metrics overall and per item type."""
+    scores = [r["metrics"] for r in records]
+    return {
+        "metadata": dict(metadata),
+        "overall": aggregate(scores),
+        "per_type": aggregate_by_type([r["type"] for r in records], scores),
+    }
+
+
+def write_outputs(
+    out_dir: Path, records: Sequence[Mapping[str, Any]], report: Mapping[str, Any]
+) -> list[Path]:
+    """Write every output file into ``out_dir`` (created if needed); return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [
+        write_jsonl(out_dir / "predictions.jsonl", records),
+        write_json(out_dir / "report.json", report),
+        write_text(out_dir / "report.md", render_markdown(report, records)),
+    ]
+    written.extend(write_plots(out_dir / "plots", report, records))
+    logger.info("wrote %d files to %s", len(written), out_dir)
+    return written
+
+
+def write_jsonl(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+    """One JSON object per line, UTF-8, non-ASCII kept readable."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return path
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> Path:
+    """Indented JSON, UTF-8."""
+    return write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_text(path: Path, text: str) -> Path:
+    """``text`` to ``path``, UTF-8."""
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- text tables ----------------------------------------------------------------------------
+
+
+def format_value(value: Any) -> str:
+    """A metric as table text: 3 decimals for floats, ``n/a`` for ``None``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def summary_text(overall: Mapping[str, Any]) -> str:
+    """A plain-text two-column table of the headline metrics, for the terminal."""
+    counts = (
+        f"{overall['items']} items ({overall['answerable']} answerable, "
+        f"{overall['unanswerable']} unanswerable, {overall['errors']} errors)"
+    )
+    width = max(len(name) for name in SUMMARY_METRICS)
+    lines = [counts] + [
+        f"  {name:<{width}}  {format_value(overall.get(name))}" for name in SUMMARY_METRICS
+    ]
+    return "\n".join(lines)
+
+
+def md_cell(value: Any, limit: int = MAX_CELL_CHARS) -> str:
+    """Text safe inside a Markdown table cell: one line, ``|`` escaped, long text shortened."""
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """Lines of a Markdown table; cells are escaped with :func:`md_cell`."""
+    lines = [
+        "| " + " | ".join(md_cell(h) for h in header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    lines.extend("| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows)
+    return lines
+
+
+def worst_records(
+    records: Sequence[Mapping[str, Any]], n: int = WORST_ITEMS
+) -> list[Mapping[str, Any]]:
+    """Up to ``n`` items that erred or missed: errors first, then lowest lenient hit and F1."""
+
+    def failing(m: Mapping[str, Any]) -> bool:
+        return bool(m["error"]) or (m["lenient_hit"] is not None and m["lenient_hit"] < 1)
+
+    def badness(r: Mapping[str, Any]) -> tuple[bool, float, float]:
+        m = r["metrics"]
+        f1 = m["f1"] if m["f1"] is not None else 1.0
+        return (not m["error"], m["lenient_hit"] or 0.0, f1)
+
+    return sorted((r for r in records if failing(r["metrics"])), key=badness)[:n]
+
+
+def _quotes_cell(record: Mapping[str, Any]) -> str:
+    """Cited quotes, numbered; for an abstention, the related quotes shown instead."""
+    if record["quotes"]:
+        return " ".join(f"[{n}] {q}" for n, q in enumerate(record["quotes"], start=1))
+    related = [c["quote"] for c in record.get("related", [])]
+    return (
+        "related: " + " ".join(f"[{n}] {q}" for n, q in enumerate(related, start=1))
+        if related
+        else ""
+    )
+
+
+def render_markdown(report: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> str:
+    """``report.md``: metadata, summary table, per-type table, worst items, plots."""
+    meta = report["metadata"]
+    overall = report["overall"]
+    lines = [
+        "# Evaluation report",
+        "",
+        f"- Test set: `{meta.get('test_set', '?')}` ({overall['items']} items: "
+        f"{overall['answerable']} answerable, {overall['unanswerable']} unanswerable, "
+        f"{overall['errors']} errors)",
+        f"- Date: {meta.get('date', '?')}; wall time {format_value(meta.get('wall_s'))} s",
+        f"- Models: {md_cell(json.dumps(meta.get('models', {}), ensure_ascii=False))}",
+        f"- Corpus sha256: `{meta.get('corpus_sha256', '?')}`",
+        "",
+        "Metric definitions: docs/eval.md.",
+        "",
+        "## Summary",
+        "",
+        *md_table(
+            ("metric", "value"), [(m, format_value(overall.get(m))) for m in SUMMARY_METRICS]
+        ),
+        "",
+        "## Per type",
+        "",
+        *md_table(
+            ("type", *TYPE_COLUMNS),
+            [
+                (kind, *(format_value(scores.get(c)) for c in TYPE_COLUMNS))
+                for kind, scores in report["per_type"].items()
+            ],
+        ),
+        "",
+        "## Worst items",
+        "",
+    ]
+    worst = worst_records(records)
+    if worst:
+        rows = [
+            (
+                r["id"],
+                r["type"],
+                r["question"],
+                " / ".join(r["gold_answers"]) or "(unanswerable)",
+                f"ERROR: {r['error']}" if r.get("error") else r["answer"],
+                _quotes_cell(r),
+                format_value(r["metrics"]["lenient_hit"]),
+                format_value(r["metrics"]["f1"]),
+            )
+            for r in worst
+        ]
+        header = ("id", "type", "question", "gold", "prediction", "quotes", "lenient", "f1")
+        lines.extend(md_table(header, rows))
+    else:
+        lines.append("Every item was answered correctly (lenient hit 1).")
+    lines += [
+        "",
+        "## Plots",
+        "",
+        "![metrics per type](plots/metrics_by_type.png)",
+        "![latency](plots/latency.png)",
+        "![retrieval hit@k](plots/hit_at_k.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --- plots ----------------------------------------------------------------------------------
+
+
+def _figure(width: float = 7.0, height: float = 4.0) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _number(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def plot_metrics_by_type(path: Path, per_type: Mapping[str, Mapping[str, Any]]) -> Path:
+    """Grouped bars: each headline metric for each item type."""
+    fig = _figure(max(7.0, 1.2 * len(per_type) + 3), 4.0)
+    ax = fig.add_subplot()
+    kinds = list(per_type)
+    width = 0.8 / len(PLOT_METRICS)
+    for i, metric in enumerate(PLOT_METRICS):
+        xs = [x + (i - (len(PLOT_METRICS) - 1) / 2) * width for x in range(len(kinds))]
+        ax.bar(xs, [_number(per_type[k].get(metric)) for k in kinds], width, label=metric)
+    ax.set_xticks(range(len(kinds)), kinds, rotation=20)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score")
+    ax.set_title("Metrics per question type")
+    fig.legend(loc="outside lower center", ncols=len(PLOT_METRICS), fontsize="small")
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def plot_latency(path: Path, latencies: Sequence[float], overall: Mapping[str, Any]) -> Path:
+    """Histogram of per-item latency in seconds, with the p50 and p95 marked."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.hist(latencies or [0.0], bins=min(30, max(5, len(latencies) // 2)))
+    for name, style in (("latency_p50_s", "--"), ("latency_p95_s", ":")):
+        if overall.get(name) is not None:
+            ax.axvline(overall[name], color="black", linestyle=style, label=name)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize="small")
+    ax.set_xlabel("seconds per question")
+    ax.set_ylabel("items")
+    ax.set_title("Latency")
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def plot_hit_at_k(path: Path, report: Mapping[str, Any]) -> Path:
+    """Retrieval hit@k for k = 1..10, overall and per type."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    curves = {"overall": report["overall"], **report["per_type"]}
+    for name, scores in curves.items():
+        ys = [_number(scores.get(f"hit@{k}")) for k in HIT_KS]
+        if all(math.isnan(y) for y in ys):
+            continue
+        style = {"linewidth": 2.5, "color": "black"} if name == "overall" else {"alpha": 0.7}
+        ax.plot(HIT_KS, ys, marker="o", label=name, **style)
+    ax.set_xticks(HIT_KS)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("k (passages retrieved)")
+    ax.set_ylabel("hit@k")
+    ax.set_title("Retrieval: a gold quote in the top k passages")
+    fig.legend(loc="outside right upper", fontsize="small")
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def write_plots(
+    plots_dir: Path, report: Mapping[str, Any], records: Sequence[Mapping[str, Any]]
+) -> list[Path]:
+    """All plots as PNG files in ``plots_dir``."""
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        plot_metrics_by_type(plots_dir / "metrics_by_type.png", report["per_type"]),
+        plot_latency(
+            plots_dir / "latency.png",
+            [r["metrics"]["latency_s"] for r in records],
+            report["overall"],
+        ),
+        plot_hit_at_k(plots_dir / "hit_at_k.png", report),
+    ]
