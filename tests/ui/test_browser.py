@@ -1,0 +1,199 @@
+"""The chat in a real headless Chromium: streaming, quotes, highlights, scrolling, no XSS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ANSWER_TIMEOUT_MS = 90_000
+XSS = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1"> fentanyl?'
+
+# True when element `el` is visible both in the article panel and in the window.
+IN_VIEW = """el => {
+  const r = el.getBoundingClientRect();
+  const box = el.closest('.vq-article').getBoundingClientRect();
+  return r.bottom > box.top && r.top < box.bottom && r.top >= 0 && r.bottom <= innerHeight;
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    """A fresh page (a new chat session); requests leaving the machine are refused and listed."""
+    context = browser.new_context(viewport={"width": 1440, "height": 960})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url.rstrip("/"))
+    page = context.new_page()
+    page.outside = []
+    local = urlsplit(app_url).netloc
+
+    def route(r):
+        url = urlsplit(r.request.url)
+        if url.scheme in ("http", "https", "ws", "wss") and url.netloc != local:
+            page.outside.append(r.request.url)
+            return r.abort()
+        return r.continue_()
+
+    page.route("**/*", route)
+    page.goto(app_url, wait_until="load")
+    page.wait_for_selector("#vq-question textarea", timeout=30_000)
+    page.wait_for_selector(".vq-article .vq-p")
+    yield page
+    context.close()
+
+
+def ask(page, question: str) -> None:
+    """Submit ``question`` and wait until one more finished answer (or error) is shown."""
+    before = page.locator("#vq-chat .va-timings, #vq-chat .va-error").count()
+    page.fill("#vq-question textarea", question)
+    page.click("#vq-send")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#vq-chat .va-timings, #vq-chat .va-error').length > n",
+        arg=before,
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+
+
+def scroll_away(page, key: str) -> None:
+    """Scroll the article panel so that the mark ``vq-<key>`` is out of view."""
+    for top in ("0", "el.scrollHeight"):
+        page.eval_on_selector(".vq-article", f"el => {{ el.scrollTop = {top}; }}")
+        if not page.locator(f"#vq-{key}").evaluate(IN_VIEW):
+            return
+    raise AssertionError(f"mark vq-{key} cannot be scrolled out of view")
+
+
+def wait_in_view(page, key: str) -> None:
+    page.wait_for_function(f"() => ({IN_VIEW})(document.getElementById('vq-{key}'))", timeout=5_000)
+
+
+def watch_chat(page) -> None:
+    """Record which kinds of answer message appear while the chat streams."""
+    page.evaluate(
+        """() => {
+          window.__vqSeen = [];
+          new MutationObserver(() => {
+            for (const c of ['va-pending', 'va-partial'])
+              if (document.querySelector('#vq-chat .' + c) && !window.__vqSeen.includes(c))
+                window.__vqSeen.push(c);
+          }).observe(document.querySelector('#vq-chat'), {subtree: true, childList: true});
+        }"""
+    )
+
+
+def test_answer_streams_with_quotes_highlighted_and_links_scroll(page):
+    watch_chat(page)
+    ask(page, "How many overdose deaths were there in the U.S. last year?")
+    assert page.evaluate("window.__vqSeen")  # the placeholder or the quotes came before the end
+    answer = page.locator("#vq-chat .va-answer").last
+    quotes = answer.locator("blockquote.vq-src .vq-text").all_inner_texts()
+    assert quotes and any("105,000" in q for q in quotes)
+    assert "paragraph 2 · chars" in answer.locator(".vq-where").first.inner_text()
+    # Each quote is highlighted in the article, with exactly the quoted text.
+    for n, quote in enumerate(quotes, 1):
+        mark = page.locator(f".vq-article mark.vq#vq-{n}")
+        assert mark.text_content() == quote
+    assert page.locator("#vq-chat .va-timings").last.inner_text().startswith("retrieve")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(800)  # let the article finish scrolling to the first quote
+    page.screenshot(path=str(ARTIFACTS / "chat.png"))
+
+    # Clicking the [1] marker scrolls the article panel to the quote, without navigating.
+    url = page.url
+    scroll_away(page, "1")
+    answer.locator('.va-text a[href="#vq-1"]').click()
+    wait_in_view(page, "1")
+    assert page.url == url
+    # So does clicking a quote in the Sources.
+    last = len(quotes)
+    scroll_away(page, str(last))
+    answer.locator("blockquote.vq-src").nth(last - 1).locator(".vq-where").click()
+    wait_in_view(page, str(last))
+
+    # The copy button copies the answer and its quotes as plain text.
+    page.locator("#vq-chat button[aria-label='Copy message']").last.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "Sources:\n[1] " in copied and quotes[0] in copied and "<" not in copied
+    assert page.outside == []
+
+
+def test_markup_in_a_question_is_shown_as_text_and_never_runs(page):
+    ask(page, XSS)
+    user = page.locator("#vq-chat .vq-question").last
+    assert user.inner_text() == XSS
+    assert page.locator("#vq-chat img[src='x'], #vq-chat script").count() == 0
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+
+
+def test_abstention_empty_question_undo_retry_and_clear(page):
+    ask(page, "What is the name of the DEA administrator?")
+    abstain = page.locator("#vq-chat .va-abstain").last
+    assert abstain.locator("h4.va-heading").inner_text() == "The article doesn't say"
+    assert abstain.locator("details summary").text_content() == "Related passages"
+    assert page.locator(".vq-article mark.vq").count() == 0
+    assert page.locator(".vq-article mark.vq-related").count() >= 1
+    scroll_away(page, "r1")
+    abstain.locator('a[href="#vq-r1"]').click()
+    wait_in_view(page, "r1")
+
+    # An empty question: a clear message in the chat, and the chat keeps working.
+    page.fill("#vq-question textarea", "")
+    page.click("#vq-send")
+    page.wait_for_selector("#vq-chat .va-error")
+    assert "Please type a question about the article." in page.inner_text("#vq-chat .va-error")
+
+    page.click("#vq-undo")  # removes the error turn
+    page.wait_for_function("() => !document.querySelector('#vq-chat .va-error')")
+    page.click("#vq-retry")  # asks the DEA question again
+    page.wait_for_function(
+        "() => document.querySelectorAll('#vq-chat .va-abstain').length === 1"
+        " && document.querySelectorAll('#vq-chat .vq-question').length === 1",
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+    page.click("#vq-undo")  # removes the answer and gives the question back
+    page.wait_for_function("() => !document.querySelector('#vq-chat .va')")
+    assert page.input_value("#vq-question textarea") == "What is the name of the DEA administrator?"
+
+    ask(page, "What did China do in 2019?")
+    assert page.locator(".vq-article mark.vq").count() >= 1
+    page.click("#vq-clear")
+    page.wait_for_function("() => !document.querySelector('#vq-chat .va')")
+    assert page.locator(".vq-article mark").count() == 0
+    assert page.input_value("#vq-question textarea") == ""
+
+
+def test_example_question_and_scores_setting(page):
+    watch_chat(page)
+    page.locator("#vq-examples button", has_text="What did China do in 2019?").click()
+    page.wait_for_selector("#vq-chat .va-timings", timeout=ANSWER_TIMEOUT_MS)
+    assert "score" not in page.inner_text("#vq-chat .vq-where")
+    page.locator("#vq-settings").get_by_text("Settings").click()
+    page.get_by_label("show retrieval scores").check()
+    page.wait_for_function(
+        "() => document.querySelector('#vq-chat .vq-where').textContent.includes('score')"
+    )
