@@ -1,0 +1,71 @@
+"""Answer figures: model load (first and cached), warm ask p50/p95, first streamed output, RSS.
+
+Run: ``.venv/bin/python benchmarks/bench_answer.py``. Prints figures; asserts none.
+The first-load figure is only a conversion when ``index/models`` has no cached copy yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+
+from rag.config import PROJECT_ROOT, Config
+
+DEV = PROJECT_ROOT / "data" / "qa" / "dev.jsonl"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--limit", type=int, default=30, help="dev questions to time")
+    args = parser.parse_args()
+
+    from index.embed import load_embedder
+    from rag.generate import Generator
+    from rag.pipeline import Verbatim
+
+    config = Config.from_env()
+    started = time.perf_counter()
+    generator = Generator(config.generator, config.model_cache_dir, config.torch_threads)
+    first_load = time.perf_counter() - started
+    started = time.perf_counter()
+    generator = Generator(config.generator, config.model_cache_dir, config.torch_threads)
+    cached_load = time.perf_counter() - started
+    bot = Verbatim(config, embedder=load_embedder(), generator=generator)
+
+    items = [json.loads(x) for x in DEV.read_text(encoding="utf-8").splitlines() if x.strip()]
+    items = items[: args.limit]
+    totals, firsts, answered = [], [], []
+    bot.ask(items[0]["question"])  # warm
+    for item in items:
+        t = time.perf_counter()
+        first = None
+        final = None
+        for part in bot.ask_stream(item["question"], item.get("history") or []):
+            if first is None:
+                first = time.perf_counter() - t
+            final = part
+        totals.append(time.perf_counter() - t)
+        firsts.append(first or 0.0)
+        if final is not None and not final.abstained:
+            answered.append(totals[-1])
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    p50, p95 = percentile(totals, 0.5), percentile(totals, 0.95)
+    print(f"generator load, first run     {first_load:7.2f} s (conversion only without cache)")
+    print(f"generator load, cached        {cached_load:7.2f} s (target < 3 s)")
+    print(f"warm ask p50                  {p50:7.2f} s (target < 1.5 s: {p50 / 1.5:.2f}x)")
+    print(f"warm ask p95                  {p95:7.2f} s over {len(totals)} questions")
+    if answered:
+        print(f"warm ask p50, answered only   {percentile(answered, 0.5):7.2f} s")
+    print(f"first streamed output p50     {percentile(firsts, 0.5):7.3f} s (target < 0.5 s)")
+    print(f"peak RSS                      {peak_mb:7.0f} MB (target < 1500 MB)")
+
+
+if __name__ == "__main__":
+    main()

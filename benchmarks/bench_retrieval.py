@@ -1,0 +1,63 @@
+"""Retrieval figures: cold index build, warm query latency (embed, FAISS, BM25, evidence), RSS.
+
+Run: ``.venv/bin/python benchmarks/bench_retrieval.py [--rounds N]``. Prints figures; asserts none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import tempfile
+import time
+
+from rag.config import PROJECT_ROOT, Config
+
+QUESTIONS = PROJECT_ROOT / "tests" / "data" / "retrieval.jsonl"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5, help="passes over the question set")
+    args = parser.parse_args()
+
+    from index.build import build_index
+    from index.corpus import read_corpus
+    from index.embed import load_embedder
+    from rag.pipeline import Verbatim
+
+    started = time.perf_counter()
+    embedder = load_embedder()
+    load_s = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Config.from_env(index_dir=tmp, generator="none")
+        documents = read_corpus(config.corpus)
+        started = time.perf_counter()
+        build_index(config, embedder, documents)
+        build_s = time.perf_counter() - started
+        bot = Verbatim(config, embedder=embedder)
+        questions = [json.loads(x)["question"] for x in QUESTIONS.read_text().splitlines() if x]
+        times: list[float] = []
+        for _ in range(args.rounds):
+            for q in questions:
+                t = time.perf_counter()
+                bot.search(q)
+                times.append(time.perf_counter() - t)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    p50 = percentile(times, 0.5) * 1000
+    print(f"embedder load            {load_s:8.2f} s")
+    print(f"cold index build         {build_s:8.2f} s  ({bot.index.manifest['counts']})")
+    print(f"warm search p50          {p50:8.1f} ms  (target < 30 ms: {p50 / 30:.2f}x of target)")
+    print(f"warm search p95          {percentile(times, 0.95) * 1000:8.1f} ms")
+    print(f"warm search mean         {statistics.fmean(times) * 1000:8.1f} ms over {len(times)}")
+    print(f"peak RSS                 {peak_mb:8.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
