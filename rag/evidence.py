@@ -14,7 +14,7 @@ LEXICAL_WEIGHT = 0.3
 # Two evidence sentences closer than this say the same thing; keep the better one.
 REDUNDANT_COSINE = 0.92
 
-_PRONOUN_SPEECH = re.compile(r"\b(?:she|he|they)\s+(?:says|said|adds|added|notes|noted)\b", re.I)
+PRONOUN_SPEECH = re.compile(r"\b(?:she|he|they)\s+(?:says|said|adds|added|notes|noted)\b", re.I)
 _NAMED_SPEECH = re.compile(
     r"\b(?:says|said|adds|added)\s+[A-Z][\w-]+|[A-Z][\w-]+\s+(?:says|said|adds|added)\b"
 )
@@ -71,7 +71,7 @@ def attribution_for(
 
     Returns None when the sentence names its speaker or no named attribution is near.
     """
-    if not _PRONOUN_SPEECH.search(sentence.text) or _NAMED_SPEECH.search(sentence.text):
+    if not PRONOUN_SPEECH.search(sentence.text) or _NAMED_SPEECH.search(sentence.text):
         return None
     for sid in range(sentence.id - 1, max(sentence.id - 1 - reach, -1), -1):
         other = sentences[sid]

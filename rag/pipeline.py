@@ -25,6 +25,8 @@ from rag.types import Answer, Evidence, Passage
 
 logger = logging.getLogger(__name__)
 
+# Cite only evidence within this score of the best sentence (half of a full coverage bonus).
+CITATION_MARGIN = 0.15
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
@@ -186,10 +188,12 @@ class Verbatim:
         )
 
     def _citations(self, evidence: tuple[Evidence, ...]) -> tuple:
-        """Evidence sentences, each followed by the sentence naming its speaker if it lacks one."""
+        """Evidence sentences close to the best one, each followed by the sentence naming its
+        speaker when it only says "she adds"."""
         picked: list[tuple[Any, float]] = []
         seen: set[int] = set()
-        for e in evidence:
+        best = evidence[0].score
+        for e in (e for e in evidence if e.score >= best - CITATION_MARGIN):
             for s in (e.sentence, attribution_for(e.sentence, self.index.sentences)):
                 if s is not None and s.id not in seen:
                     seen.add(s.id)
