@@ -61,7 +61,8 @@ def make_faiss_index(vectors: np.ndarray, kind: str = "auto") -> Any:
         index.hnsw.efSearch = 64
     elif kind == "ivf":
         nlist = max(1, min(int(4 * math.sqrt(n)), n // 39 or 1))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), nlist, faiss.METRIC_INNER_PRODUCT)
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
         index.train(vectors)
         index.nprobe = max(1, nlist // 16)
     else:

@@ -69,14 +69,15 @@ def check_answer(
     answer: str, question_terms: list[str], citations: tuple[Citation, ...]
 ) -> tuple[bool, str]:
     """Accept a model answer only if it is short, says something, and every content word and
-    number in it stands in the quotes. Returns (accepted, reason)."""
+    number in it stands in one quote: the one it will cite. Words gathered from two quotes can
+    join facts the article never joined. Returns (accepted, reason)."""
     if not answer:
         return False, "empty"
     if NOT_IN_ARTICLE.search(answer):
         return False, "model said the quotes do not answer"
     if len(answer.split()) > MAX_ANSWER_WORDS:
         return False, "too long"
-    missing = unsupported(answer, citations)
+    missing = unsupported(answer, (best_citation(answer, citations),))
     if missing:
         return False, f"not in the quotes: {', '.join(missing)}"
     if not set(terms(answer)) - set(question_terms):

@@ -66,7 +66,7 @@ class Config:
     rrf_k: int = 60
     index_type: str = "auto"
     generator: str = "smollm2"
-    max_new_tokens: int = 48
+    max_new_tokens: int = 32
     generation_timeout_s: float = 8.0
     max_question_chars: int = 2000
     abstain_min_similarity: float = 0.45

@@ -56,3 +56,12 @@ def test_model_abstention_is_not_an_answer():
 
 def test_clean_model_text_keeps_first_line_without_markers():
     assert clean_model_text(' "It was 2019 [1]."\nMore.') == "It was 2019."
+
+
+def test_words_from_two_quotes_are_not_joined():
+    two = (
+        QUOTES[0],
+        Citation(2, TEXT[62:], "a.txt", 62, len(TEXT), 1, 0.5),
+    )
+    ok, why = check_answer("In 2019, deaths rose to 105,000.", [], two)
+    assert not ok and "not in the quotes" in why
