@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from rag.text import STOPWORDS
+
 _REFERS_BACK = re.compile(
     r"\b(?:he|she|they|him|her|his|hers|them|their|theirs|it|its|this|that|these|those|"
     r"there|then|the same|the former|the latter)\b",
@@ -13,23 +15,44 @@ _REFERS_BACK = re.compile(
 )
 
 
+_NAME = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of\s+the\s+|of\s+|the\s+)?[A-Z][\w’'.-]*)*")
+_QUESTION_WORDS = frozenset("who what when where which why how is are was were did does do".split())
+
+
 def refers_back(question: str) -> bool:
     """True when the question leans on something said before (a pronoun or "that")."""
     return bool(_REFERS_BACK.search(question))
 
 
+def names(text: str) -> list[str]:
+    """Runs of capitalised words ("Vanda Felbab-Brown", "Select Committee"), minus a leading
+    question word, in order of appearance."""
+    found = []
+    for match in _NAME.finditer(text):
+        words = match.group(0).split()
+        while words and words[0].lower() in _QUESTION_WORDS | STOPWORDS:
+            words = words[1:]
+        if words:
+            found.append(re.sub(r"[’']s$", "", " ".join(words)).rstrip("."))
+    return list(dict.fromkeys(found))
+
+
 def condense(question: str, history: Sequence[dict[str, Any]] | None) -> str:
-    """The query to retrieve with: the question, plus the last exchange if it refers back."""
+    """The query to retrieve with: the question, plus what it refers back to.
+
+    What a follow-up refers to is taken as the names in the last exchange (the user's question
+    first); without names, the last question itself. The follow-up's own words stay in front
+    so they lead retrieval.
+    """
     if not history or not refers_back(question):
         return question
     last_user = next((m for m in reversed(history) if m.get("role") == "user"), None)
     last_bot = next((m for m in reversed(history) if m.get("role") == "assistant"), None)
-    parts = [question]
-    if last_user:
-        parts.append(str(last_user.get("content", "")))
-    if last_bot:
-        parts.append(str(last_bot.get("content", ""))[:300])
-    return " ".join(p.strip() for p in parts if p and p.strip())
+    earlier = [str(m.get("content", "")) for m in (last_user, last_bot) if m]
+    referents = [n for text in earlier for n in names(text) if n not in question]
+    if not referents and earlier:
+        referents = [earlier[0]]
+    return " ".join([question, *list(dict.fromkeys(referents))[:3]])
 
 
 _INSTRUCTION = re.compile(

@@ -93,26 +93,32 @@ class Verbatim:
         """Retrieve passages and evidence sentences and decide whether to abstain."""
         started = time.perf_counter()
         text = clean_question(question, self.config.max_question_chars)
-        query = condense(strip_instructions(text), history)
-        query_terms = terms(query)
-        query_vector = self.retriever.embed_query(query)
-        passages = self.retriever.search(query, k or self.config.top_k, query_vector)
+        asked = strip_instructions(text)
+        query = condense(asked, history)
+        # Passages are found with the condensed query (it names what "she" or "it" is);
+        # sentences are scored and judged on the question's own words.
+        vectors = self.retriever.embed_texts([asked] if query == asked else [asked, query])
+        passages = self.retriever.search(query, k or self.config.top_k, vectors[-1])
         m = self.matcher
         evidence = select_evidence(
             self.index,
             m.sentence_terms,
             passages,
-            query_vector,
-            query_terms,
+            vectors[0],
+            terms(asked),
             m.idf,
             m.unseen_idf,
             self.config.evidence_k,
         )
-        # A follow-up is judged on its own words; the history only steered retrieval.
-        asked = strip_instructions(text)
-        coverage = m.coverage(asked, [e.sentence.id for e in evidence])
         if query != asked and evidence:
-            evidence = self._rescore_on_own_words(asked, evidence)
+            # A pronoun question is far from every sentence on its own; with its referent
+            # named it may be close. Closeness is the better of the two.
+            near = self.index.sentence_vectors[[e.sentence.id for e in evidence]] @ vectors[1]
+            evidence = [
+                dataclasses.replace(e, similarity=max(e.similarity, float(q)))
+                for e, q in zip(evidence, near, strict=True)
+            ]
+        coverage = m.coverage(asked, [e.sentence.id for e in evidence])
         verdict = decide(
             asked,
             coverage,
@@ -122,15 +128,6 @@ class Verbatim:
         )
         seconds = time.perf_counter() - started
         return SearchResult(text, query, tuple(passages), tuple(evidence), verdict, seconds)
-
-    def _rescore_on_own_words(self, asked: str, evidence: list[Evidence]) -> list[Evidence]:
-        """Evidence similarity as the better of the condensed query's and the question's own."""
-        own = self.retriever.embed_query(asked)
-        sims = self.index.sentence_vectors[[e.sentence.id for e in evidence]] @ own
-        return [
-            dataclasses.replace(e, similarity=max(e.similarity, float(s)))
-            for e, s in zip(evidence, sims, strict=True)
-        ]
 
     def ask(
         self,

@@ -48,6 +48,10 @@ class Retriever:
         """The unit-length query vector, shape ``(dim,)``."""
         return embed(self.embedder, [text])[0]
 
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Unit-length vectors of several queries in one model call."""
+        return embed(self.embedder, texts)
+
     def search(self, query: str, k: int, query_vector: np.ndarray | None = None) -> list[Passage]:
         """Top ``k`` passages for ``query`` by fused dense and BM25 rank."""
         n = len(self.index.chunks)
