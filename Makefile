@@ -8,7 +8,8 @@ export GRADIO_ANALYTICS_ENABLED := False
 
 .PHONY: chat test install index lint bench audit
 
-chat: install index
+# The chat process builds the index itself when it is missing or stale (one start-up, not two).
+chat: install
 	$(BIN)/python -m ui.app
 
 test: install index
