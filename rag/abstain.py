@@ -63,7 +63,8 @@ def decide(
     min_similarity: float,
     min_coverage: float,
 ) -> Verdict:
-    """Abstain when the best sentence is far from the question, when the evidence lacks too much
+    """Abstain when the best sentence is far from the question (unless one sentence holds all
+    of the question's words), when the evidence lacks too much
     of the question's rare terms, or when the question asks for a number or a time and no
     evidence sentence holds one."""
     if not evidence:
@@ -71,7 +72,9 @@ def decide(
     similarity = max(e.similarity for e in evidence)
     kind = answer_type(question)
     typed = any(has_answer_type(e.sentence.text, kind) for e in evidence)
-    if similarity < min_similarity:
+    # A short question ("Who is Qin Gang?") is far from every long sentence in vector space;
+    # one sentence holding all of its words is evidence enough of closeness.
+    if similarity < min_similarity and not coverage.one_sentence:
         reason = "nothing in it is close to the question"
     elif coverage.share < min_coverage:
         shown = ", ".join(f"“{w}”" for w in coverage.missing)

@@ -29,6 +29,7 @@ class Coverage:
 
     share: float
     missing: tuple[str, ...]
+    one_sentence: bool = False
 
 
 class TermMatcher:
@@ -57,7 +58,7 @@ class TermMatcher:
         """How much of ``question`` the sentences ``sentence_ids`` cover."""
         asked = list(dict.fromkeys(content_words(question)))
         if not asked:
-            return Coverage(1.0, ())
+            return Coverage(1.0, (), False)
         found_terms = (
             set().union(*(self.sentence_terms[i] for i in sentence_ids)) if sentence_ids else set()
         )
@@ -81,4 +82,6 @@ class TermMatcher:
         weights = {w: self.idf.get(stem(w), self.unseen_idf) for w in asked}
         missing = tuple(w for w in lexical_miss if w not in soft_found)
         share = 1.0 - sum(weights[w] for w in missing) / sum(weights.values())
-        return Coverage(share, missing)
+        stems = {stem(w) for w in asked}
+        whole = len(stems) >= 2 and any(stems <= self.sentence_terms[i] for i in sentence_ids)
+        return Coverage(share, missing, whole)
