@@ -21,6 +21,7 @@ SENTENCE_STARTERS = frozenset(
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
 _PARAGRAPH_BLANK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _WORD_BEFORE = re.compile(r"(\S+)$")
+_NEXT_WORD = re.compile(r"\s*(\S*)")
 _NORMALISE = re.compile(r"[^0-9a-z]+")
 
 
@@ -48,8 +49,8 @@ def _is_boundary(text: str, start: int, punct_start: int, after: int) -> bool:
     word = _WORD_BEFORE.search(text, start, punct_start + 1)
     token = word.group(1) if word else ""
     core = token.lstrip("(\"'“‘[").rstrip(".").lower()
-    nxt = text[after:].lstrip()
-    next_word = nxt.split(maxsplit=1)[0] if nxt else ""
+    # Matched in place: slicing ``text[after:]`` copied the rest of the document per candidate.
+    next_word = _NEXT_WORD.match(text, after).group(1)
     # A lowercase continuation ("e.g. the …") never starts a new sentence.
     if next_word[:1].islower():
         return False
@@ -113,12 +114,21 @@ def mark_duplicates(sentences: list[Sentence], min_words: int = 4) -> list[Sente
     for s in sentences:
         key = (s.source, s.paragraph)
         para_len[key] = para_len.get(key, 0) + len(s.text)
+    # Only a sentence holding every word of ``norm`` can contain it: look those up by word
+    # instead of comparing all pairs (quadratic, hours for a corpus of megabytes).
+    holders: dict[str, set[int]] = {}
+    for i, norm in enumerate(norms):
+        for word in norm.split():
+            holders.setdefault(word, set()).add(i)
     marked: list[Sentence] = []
     for s, norm in zip(sentences, norms, strict=True):
         best = -1
         if len(norm.split()) >= min_words:
             own = para_len[(s.source, s.paragraph)]
-            for other, other_norm in zip(sentences, norms, strict=True):
+            postings = sorted((holders[w] for w in set(norm.split())), key=len)
+            found = set.intersection(*postings) if postings else range(len(sentences))
+            for j in sorted(found):
+                other, other_norm = sentences[j], norms[j]
                 if other.source != s.source or other.paragraph == s.paragraph:
                     continue
                 other_len = para_len[(other.source, other.paragraph)]

@@ -164,7 +164,10 @@ def load_index(index_dir: Path) -> StoredIndex:
         raise IndexUnusableError(
             f"{build}/manifest.json is missing, unreadable or of an old format"
         )
-    for name, digest in manifest.get("files", {}).items():
+    checksums = manifest.get("files")
+    if not isinstance(checksums, dict) or any(name not in checksums for name in FILES):
+        raise IndexUnusableError(f"{build}/manifest.json lacks a checksum for some index file")
+    for name, digest in checksums.items():
         path = build / name
         if not path.is_file() or _sha256_file(path) != digest:
             raise IndexUnusableError(f"{path} is missing or does not match its checksum")
