@@ -27,7 +27,13 @@ logger = logging.getLogger(__name__)
 
 # Cite only evidence within this score of the best sentence (half of a full coverage bonus).
 CITATION_MARGIN = 0.15
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
+# Terminal colour codes, then every control, format (zero-width, direction) and lone surrogate
+# character: none of them is part of what a reader asks.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f"
+    r"\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ def clean_question(question: Any, max_chars: int) -> str:
     """
     if not isinstance(question, str):
         raise ValueError("The question must be text.")
-    text = _CONTROL.sub(" ", question).strip()
+    text = _INVISIBLE.sub(" ", _ANSI.sub(" ", question)).strip()
     if not text:
         raise ValueError("Please type a question about the article.")
     if len(text) > max_chars:
