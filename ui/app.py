@@ -8,7 +8,9 @@ Also serves ``/ask`` for programs: ``gradio_client.Client(url).predict(q, api_na
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -23,6 +25,10 @@ from ui import render
 
 logger = logging.getLogger(__name__)
 
+AUTH_ENV = "VERBATIM_AUTH"
+# The chat takes no files: Gradio's always-on upload route gets a one-byte limit, so nobody can
+# store files on the server and have it serve them back.
+UPLOAD_LIMIT_BYTES = 1
 EXAMPLES = (
     "How many overdose deaths were there in the U.S. last year?",
     "Who is Vanda Felbab-Brown?",
@@ -387,7 +393,11 @@ def build_app(bot: Any) -> gr.Blocks:
 
 
 def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **kwargs: Any) -> str:
-    """Start the server in the background (never shared) and return its local URL."""
+    """Start the server in the background (never shared) and return its local URL.
+
+    ``kwargs`` go to :meth:`gradio.Blocks.launch`, e.g. ``auth=(user, password)``.
+    """
+    kwargs.setdefault("max_file_size", UPLOAD_LIMIT_BYTES)
     _, url, _ = app.launch(
         server_name=host,
         server_port=port,
@@ -402,8 +412,46 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **kwargs: 
     return url
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name or "": it may resolve to a public interface
+
+
+def auth_for(host: str, env_value: str | None, waived: bool) -> tuple[str, str] | None:
+    """The ``(user, password)`` the chat requires, or None when it may run without one.
+
+    Credentials come from ``VERBATIM_AUTH="user:password"`` and are used whenever given.
+    Without them the chat may only listen on loopback, unless ``waived`` (``--no-auth``).
+
+    Raises:
+        ValueError: ``env_value`` is malformed, or ``host`` is not loopback and there are no
+            credentials and no waiver; the message says what to do.
+    """
+    if env_value is not None and env_value.strip():
+        user, sep, password = env_value.strip().partition(":")
+        if not sep or not user or not password:
+            raise ValueError(f'{AUTH_ENV} must look like "user:password", both non-empty')
+        return user, password
+    if is_loopback(host) or waived:
+        return None
+    raise ValueError(
+        f"refusing to serve on {host!r} without a password: anyone who can reach that "
+        f'interface could use the chat. Set {AUTH_ENV}="user:password", or serve on '
+        "127.0.0.1, or pass --no-auth to serve without one on purpose."
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Load the pipeline (building the index if missing) and serve the chat."""
+    """Load the pipeline (building the index if missing) and serve the chat.
+
+    Exits with status 2 before loading anything when the host and credentials do not fit
+    (see :func:`auth_for`).
+    """
     import rag
 
     defaults = Config.from_env()
@@ -412,19 +460,33 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--host", default=None, help=f"interface (default {defaults.host})")
     parser.add_argument("--port", type=int, default=None, help=f"port (default {defaults.port})")
+    parser.add_argument(
+        "--no-auth",
+        action="store_true",
+        help=f"serve on a non-loopback interface without {AUTH_ENV} credentials (unsafe)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     config = defaults.replace(host=args.host, port=args.port)
-    if config.host not in ("127.0.0.1", "localhost", "::1"):
+    try:
+        auth = auth_for(config.host, os.environ.get(AUTH_ENV), args.no_auth)
+    except ValueError as exc:
+        parser.error(str(exc))  # exits with status 2
+    if auth is None and not is_loopback(config.host):
         logger.warning(
-            "serving on %s: anyone who can reach this interface can use the chat", config.host
+            "!!! --no-auth: serving on %s WITHOUT A PASSWORD; anyone who can reach this "
+            "interface can use the chat. Set %s=user:password to require one. !!!",
+            config.host,
+            AUTH_ENV,
         )
+    elif auth is not None:
+        logger.info("the chat asks for the %s user name and password", AUTH_ENV)
     bot = rag.load(config)
     app = build_app(bot)
-    url = launch(app, config.host, config.port, quiet=True)
+    url = launch(app, config.host, config.port, quiet=True, auth=auth)
     print(f"Verbatim chat running at {url}  (Ctrl+C to stop)", flush=True)
     app.block_thread()
 
