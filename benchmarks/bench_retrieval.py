@@ -42,7 +42,14 @@ def main() -> None:
         build_index(config, embedder, documents)
         build_s = time.perf_counter() - started
         bot = Verbatim(config, embedder=embedder)
-        questions = [json.loads(x)["question"] for x in QUESTIONS.read_text().splitlines() if x]
+        items = [json.loads(x) for x in QUESTIONS.read_text(encoding="utf-8").splitlines() if x]
+        questions = [item["question"] for item in items]
+        # Sentence hit rates: is the answering sentence the top evidence, or in the top 3?
+        top1 = top3 = 0
+        for item in items:
+            found = [e.sentence.text for e in bot.search(item["question"]).evidence]
+            top1 += found[:1] == [item["sentence"]]
+            top3 += item["sentence"] in found[:3]
         times: list[float] = []
         for _ in range(args.rounds):
             for q in questions:
@@ -51,6 +58,8 @@ def main() -> None:
                 times.append(time.perf_counter() - t)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     p50 = percentile(times, 0.5) * 1000
+    print(f"sentence hit@1           {top1 / len(items):8.3f}  ({top1}/{len(items)} questions)")
+    print(f"sentence hit@3           {top3 / len(items):8.3f}  ({top3}/{len(items)})")
     print(f"embedder load            {load_s:8.2f} s")
     print(f"cold index build         {build_s:8.2f} s  ({bot.index.manifest['counts']})")
     print(f"warm search p50          {p50:8.1f} ms  (target < 30 ms: {p50 / 30:.2f}x of target)")

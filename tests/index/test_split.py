@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -89,3 +92,11 @@ def test_article_pull_quotes_are_detected(article_text):
         body = sentences[s.duplicate_of]
         assert body.duplicate_of == -1
         assert len(body.text) >= len(s.text)
+
+
+def test_hand_marked_answer_sentences_are_whole_split_sentences(article_text):
+    path = Path(__file__).parents[1] / "data" / "retrieval.jsonl"
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    split = {s.text for s in split_document(_doc(article_text))}
+    for item in items:
+        assert item["sentence"] in split, item["sentence"]
