@@ -12,13 +12,9 @@ import resource
 import time
 
 from rag.config import PROJECT_ROOT, Config
+from rag.eval.metrics import percentile
 
 DEV = PROJECT_ROOT / "data" / "qa" / "dev.jsonl"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -56,14 +52,14 @@ def main() -> None:
         if final is not None and not final.abstained:
             answered.append(totals[-1])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    p50, p95 = percentile(totals, 0.5), percentile(totals, 0.95)
+    p50, p95 = percentile(totals, 50), percentile(totals, 95)
     print(f"generator load, first run     {first_load:7.2f} s (conversion only without cache)")
     print(f"generator load, cached        {cached_load:7.2f} s (target < 3 s)")
     print(f"warm ask p50                  {p50:7.2f} s (target < 1.5 s: {p50 / 1.5:.2f}x)")
     print(f"warm ask p95                  {p95:7.2f} s over {len(totals)} questions")
     if answered:
-        print(f"warm ask p50, answered only   {percentile(answered, 0.5):7.2f} s")
-    print(f"first streamed output p50     {percentile(firsts, 0.5):7.3f} s (target < 0.5 s)")
+        print(f"warm ask p50, answered only   {percentile(answered, 50):7.2f} s")
+    print(f"first streamed output p50     {percentile(firsts, 50):7.3f} s (target < 0.5 s)")
     print(f"peak RSS                      {peak_mb:7.0f} MB (target < 1500 MB)")
 
 

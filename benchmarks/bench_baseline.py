@@ -84,8 +84,8 @@ def main() -> None:
         f1 = sum(s["f1"] or 0 for s, _, _ in data) / len(data)
         verbatim = sum(v for _, _, v in data) / len(data)
         times = [t for _, t, _ in data]
-        summary[name] = (lenient, percentile(times, 0.5))
-        p50, p95 = percentile(times, 0.5), percentile(times, 0.95)
+        summary[name] = (lenient, percentile(times, 50))
+        p50, p95 = percentile(times, 50), percentile(times, 95)
         print(f"{name:10} {lenient:8.3f} {f1:6.3f} {verbatim:9.2f} {p50:7.2f} {p95:7.2f}")
     ratio = summary["baseline"][1] / summary["verbatim"][1]
     print(f"latency p50 ratio baseline/verbatim: {ratio:.2f}x")

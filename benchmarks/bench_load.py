@@ -26,6 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag.config import PROJECT_ROOT, Config  # noqa: E402  (after the path fix above)
+from rag.eval.metrics import percentile
 
 DEV = PROJECT_ROOT / "data" / "qa" / "dev.jsonl"
 
@@ -134,11 +135,6 @@ def differing(result: LoadResult, reference: dict[Ask, Key]) -> list[Ask]:
     return [ask for ask, key in result.keys if reference[ask] != key]
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -175,7 +171,8 @@ def main() -> None:
     finally:
         app.close()
     changed = differing(result, reference)
-    p50, p95 = percentile(result.latencies, 0.5), percentile(result.latencies, 0.95)
+    p50 = percentile(result.latencies, 50) or 0.0
+    p95 = percentile(result.latencies, 95) or 0.0
     print(f"model                        {bot.model_name}")
     print(f"users x questions            {args.users} x {args.questions} = {result.planned}")
     print(

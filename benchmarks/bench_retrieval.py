@@ -13,13 +13,9 @@ import tempfile
 import time
 
 from rag.config import PROJECT_ROOT, Config
+from rag.eval.metrics import percentile
 
 QUESTIONS = PROJECT_ROOT / "tests" / "data" / "retrieval.jsonl"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -57,13 +53,13 @@ def main() -> None:
                 bot.search(q)
                 times.append(time.perf_counter() - t)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    p50 = percentile(times, 0.5) * 1000
+    p50 = percentile(times, 50) * 1000
     print(f"sentence hit@1           {top1 / len(items):8.3f}  ({top1}/{len(items)} questions)")
     print(f"sentence hit@3           {top3 / len(items):8.3f}  ({top3}/{len(items)})")
     print(f"embedder load            {load_s:8.2f} s")
     print(f"cold index build         {build_s:8.2f} s  ({bot.index.manifest['counts']})")
     print(f"warm search p50          {p50:8.1f} ms  (target < 30 ms: {p50 / 30:.2f}x of target)")
-    print(f"warm search p95          {percentile(times, 0.95) * 1000:8.1f} ms")
+    print(f"warm search p95          {percentile(times, 95) * 1000:8.1f} ms")
     print(f"warm search mean         {statistics.fmean(times) * 1000:8.1f} ms over {len(times)}")
     print(f"peak RSS                 {peak_mb:8.0f} MB")
 
