@@ -20,7 +20,6 @@ import rag.config  # noqa: F401  (sets the offline environment before gradio is 
 import gradio as gr
 
 from rag.config import Config
-from rag.types import Answer
 from ui import render
 
 logger = logging.getLogger(__name__)
@@ -200,18 +199,6 @@ def chat_messages(turns: Sequence[dict[str, Any]], show_scores: bool) -> list[di
     return messages
 
 
-def stream_answers(
-    bot: Any, question: str, history: list[dict[str, str]], k: int | None
-) -> Iterator[Answer]:
-    """``bot.ask_stream`` with ``k`` passed if the pipeline takes it."""
-    try:
-        stream = bot.ask_stream(question, history, k=k)
-    except TypeError:  # an older pipeline without ``k``: the call itself fails, before running
-        logger.warning("pipeline ask_stream takes no k; using its default passage count")
-        stream = bot.ask_stream(question, history)
-    yield from stream
-
-
 def build_app(bot: Any) -> gr.Blocks:
     """The chat app around a loaded :class:`rag.pipeline.Verbatim` (theme, CSS and JS go to
     :func:`launch`)."""
@@ -240,7 +227,7 @@ def build_app(bot: Any) -> gr.Blocks:
         keep = gr.update()  # the textbox: left alone, or the question back if it was refused
         try:
             highlighted = False
-            for answer in stream_answers(bot, question, history_of(turns), int(k) if k else None):
+            for answer in bot.ask_stream(question, history_of(turns), int(k) if k else None):
                 message = {"role": "assistant", "content": render.answer_html(answer, show_scores)}
                 if answer.complete:
                     turn["answer"] = answer.to_dict()
@@ -298,7 +285,7 @@ def build_app(bot: Any) -> gr.Blocks:
         """
         final = None
         try:
-            for answer in stream_answers(bot, question, list(history or []), k):
+            for answer in bot.ask_stream(question, list(history or []), k):
                 final = answer
         except ValueError as exc:
             return {"error": str(exc)}

@@ -88,7 +88,7 @@ def test_bad_questions_give_clear_errors_and_the_server_keeps_serving(client, bo
 
 
 class StubBot:
-    """No models, and an older ``ask_stream`` without ``k``: answers "ok", fails otherwise."""
+    """No models: answers "ok", fails otherwise, and records what it was called with."""
 
     def __init__(self, config):
         from rag.types import Document
@@ -97,10 +97,10 @@ class StubBot:
         self.documents = {"doc.txt": Document("doc.txt", "Alpha beta.\nGamma delta.", "x")}
         self.calls: list[tuple] = []
 
-    def ask_stream(self, question, history=None):
+    def ask_stream(self, question, history=None, k=None):
         from rag.types import Answer, Citation
 
-        self.calls.append((question, history))
+        self.calls.append((question, history, k))
         if not question.strip():
             raise ValueError("Please type a question about the article.")
         if question != "ok":
@@ -116,10 +116,10 @@ def stub(serve, config):
     return bot, gradio_client.Client(serve(bot), verbose=False)
 
 
-def test_pipeline_without_k_is_called_without_it(stub):
+def test_chat_passes_the_passage_count_to_the_pipeline(stub):
     bot, client = stub
     messages, article, _ = client.predict("ok", 3, False, api_name="/chat")
-    assert bot.calls[-1] == ("ok", [])
+    assert bot.calls[-1] == ("ok", [], 3)
     assert 'href="#vq-1"' in _last_text(messages)
     assert '<mark class="vq" id="vq-1" data-vq="1">Gamma delta.</mark>' in article
     assert client.predict("ok", api_name="/ask")["answer"] == "Gamma delta. [1]"
