@@ -67,7 +67,7 @@ class Retriever:
                 chunk=self.index.chunks[i],
                 score=fused[i],
                 rank=r,
-                dense_score=dense.get(i, float(self.index_vector(i) @ qv)),
+                dense_score=dense[i] if i in dense else float(self.index_vector(i) @ qv),
                 bm25_score=bm25.get(i, 0.0),
             )
             for r, i in enumerate(ranked, start=1)
