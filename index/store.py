@@ -176,7 +176,7 @@ def load_index(index_dir: Path) -> StoredIndex:
         sentence_vectors = np.load(build / "sentences.npy")
         corpus = json.loads((build / "corpus.json").read_text(encoding="utf-8"))
         documents = {d["source"]: Document(**d) for d in corpus["documents"]}
-        sentences = tuple(Sentence(**{**s}) for s in corpus["sentences"])
+        sentences = tuple(Sentence(**s) for s in corpus["sentences"])
         chunks = tuple(
             Chunk(**{**c, "sentence_ids": tuple(c["sentence_ids"])}) for c in corpus["chunks"]
         )
