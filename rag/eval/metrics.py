@@ -63,6 +63,13 @@ def normalize_answer(text: str) -> str:
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 
+def split_answer(text: str) -> str:
+    """Like :func:`normalize_answer`, but punctuation separates words ("Vienna-based" holds
+    "Vienna", "Security’s" holds "Security"): containment is asked of words, not of strings."""
+    text = "".join(" " if _is_punct(c) else c for c in text.lower())
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
 def strip_markers(text: str) -> str:
     """The answer without citation markers such as ``[1]``."""
     return _MARKER.sub(" ", text)
@@ -99,9 +106,10 @@ def f1_score(prediction: str, golds: Sequence[str]) -> float:
 
 
 def lenient_hit(prediction: str, golds: Sequence[str]) -> float:
-    """1.0 if some normalised gold answer appears, as whole tokens, in the normalised prediction."""
-    pred = normalize_answer(prediction)
-    return float(any(_contains(pred, normalize_answer(g)) for g in golds))
+    """1.0 if some gold answer appears, as whole words, in the prediction (both split on
+    punctuation)."""
+    pred = split_answer(prediction)
+    return float(any(_contains(pred, split_answer(g)) for g in golds))
 
 
 def answer_scores(

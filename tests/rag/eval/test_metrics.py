@@ -246,3 +246,18 @@ def test_aggregate_by_type_groups_items():
     per_type = aggregate_by_type(["b", "a", "b"], [_scores(), _scores(), _scores(f1=0.0)])
     assert list(per_type) == ["a", "b"]
     assert per_type["b"]["f1"] == 0.5
+
+
+def test_lenient_hit_splits_words_at_punctuation():
+    assert lenient_hit("a Vienna-based organization", ["Vienna"]) == 1.0
+
+
+def test_lenient_hit_splits_possessives():
+    assert (
+        lenient_hit("the Ministry of Public Security’s institute", ["Ministry of Public Security"])
+        == 1.0
+    )
+
+
+def test_lenient_hit_still_needs_whole_words_after_splitting():
+    assert lenient_hit("a Viennese organization", ["Vienna"]) == 0.0
