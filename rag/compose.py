@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from rag.evidence import PRONOUN_SPEECH
 from rag.text import terms, words
 from rag.types import Citation, Document, Evidence, Sentence
 
@@ -97,20 +96,9 @@ def with_marker(answer: str, citation: Citation) -> str:
 
 
 def extractive_answer(citations: tuple[Citation, ...]) -> str:
-    """The best quote itself, marked, used when no model answer passes the check; when the next
-    citation is the sentence naming the best quote's speaker, it is added."""
-    parts = [with_marker(citations[0].quote, citations[0])]
-    if len(citations) > 1 and _names_speaker_of(citations[1], citations[0]):
-        parts.append(with_marker(citations[1].quote, citations[1]))
-    return " … ".join(parts)
-
-
-def _names_speaker_of(candidate: Citation, quote: Citation) -> bool:
-    return (
-        candidate.source == quote.source
-        and candidate.end <= quote.start
-        and bool(PRONOUN_SPEECH.search(quote.quote))
-    )
+    """The best quote itself and the sentences naming its speaker, each marked; used when no
+    model answer passes the check."""
+    return " … ".join(with_marker(c.quote, c) for c in citations)
 
 
 def abstain_text(reason: str) -> str:

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from index.store import StoredIndex
-from rag.types import Evidence, Passage, Sentence
+from rag.types import Evidence, Passage
 
 # How much the share of the question's terms found in a sentence adds to its cosine.
 LEXICAL_WEIGHT = 0.3
 # Two evidence sentences closer than this say the same thing; keep the better one.
 REDUNDANT_COSINE = 0.92
-
-PRONOUN_SPEECH = re.compile(r"\b(?:she|he|they)\s+(?:says|said|adds|added|notes|noted)\b", re.I)
-_NAMED_SPEECH = re.compile(
-    r"\b(?:says|said|adds|added)\s+[A-Z][\w-]+|[A-Z][\w-]+\s+(?:says|said|adds|added)\b"
-)
 
 
 def weighted_coverage(
@@ -62,21 +55,3 @@ def select_evidence(
         Evidence(sentence=index.sentences[sid], score=score, rank=r, similarity=sim)
         for r, (score, sim, sid) in enumerate(chosen, start=1)
     ]
-
-
-def attribution_for(
-    sentence: Sentence, sentences: tuple[Sentence, ...], reach: int = 4
-) -> Sentence | None:
-    """The earlier sentence naming the speaker when ``sentence`` says only "she adds".
-
-    Returns None when the sentence names its speaker or no named attribution is near.
-    """
-    if not PRONOUN_SPEECH.search(sentence.text) or _NAMED_SPEECH.search(sentence.text):
-        return None
-    for sid in range(sentence.id - 1, max(sentence.id - 1 - reach, -1), -1):
-        other = sentences[sid]
-        if other.source != sentence.source or other.duplicate_of >= 0:
-            continue
-        if _NAMED_SPEECH.search(other.text):
-            return other
-    return None

@@ -17,9 +17,10 @@ from rag.abstain import Verdict, decide
 from rag.condense import condense, strip_instructions
 from rag.config import Config
 from rag.coverage import TermMatcher
-from rag.evidence import attribution_for, select_evidence
+from rag.evidence import select_evidence
 from rag.generate import Generator
 from rag.retrieve import Retriever
+from rag.speaker import attribution_for, speaker_sentences
 from rag.text import terms
 from rag.types import Answer, Evidence, Passage
 
@@ -177,11 +178,11 @@ class Verbatim:
                 mode="abstain",
             )
             return
-        citations = self._citations(result.evidence)
+        citations, lead = self._citations(result.evidence)
         # The quotes are known before the model writes: show them at once.
         yield dataclasses.replace(base, citations=citations, mode="partial", complete=False)
         gen_started = time.perf_counter()
-        answer_text, mode = yield from self._compose(result, citations, base)
+        answer_text, mode = yield from self._compose(result, citations, lead, base)
         timings.update(
             generate_s=round(time.perf_counter() - gen_started, 4),
             total_s=round(time.perf_counter() - started, 4),
@@ -190,22 +191,33 @@ class Verbatim:
             base, answer=answer_text, citations=citations, timings=timings, mode=mode
         )
 
-    def _citations(self, evidence: tuple[Evidence, ...]) -> tuple:
+    def _citations(self, evidence: tuple[Evidence, ...]) -> tuple[tuple, int]:
         """Evidence sentences close to the best one, each followed by the sentence naming its
-        speaker when it only says "she adds"."""
+        speaker when it only says "she adds"; the best one also by the sentence introducing its
+        speaker. Returns the citations and how many of them make the extractive answer."""
         picked: list[tuple[Any, float]] = []
         seen: set[int] = set()
         best = evidence[0].score
+        sentences = self.index.sentences
+        lead = 0
         for e in (e for e in evidence if e.score >= best - CITATION_MARGIN):
-            for s in (e.sentence, attribution_for(e.sentence, self.index.sentences)):
+            if not picked:
+                # Who-said answers need the speaker's full name and role, not just "adds Liu".
+                found = [e.sentence, *speaker_sentences(e.sentence, sentences)]
+            else:
+                found = [e.sentence, attribution_for(e.sentence, sentences)]
+            for s in found:
                 if s is not None and s.id not in seen:
                     seen.add(s.id)
                     picked.append((s, e.score))
-        return compose.make_citations(picked, self.documents)
+            lead = lead or len(picked)
+        return compose.make_citations(picked, self.documents), lead
 
-    def _compose(self, result: SearchResult, citations: tuple, base: Answer) -> Iterator[Answer]:
+    def _compose(
+        self, result: SearchResult, citations: tuple, lead: int, base: Answer
+    ) -> Iterator[Answer]:
         if self.generator is None:
-            return compose.extractive_answer(citations), "extractive"
+            return compose.extractive_answer(citations[:lead]), "extractive"
         messages = compose.build_messages(result.query, citations[: self.config.evidence_k])
         written = ""
         for piece in self.generator.stream(
@@ -219,5 +231,5 @@ class Verbatim:
         ok, why = compose.check_answer(text, terms(result.query), citations)
         logger.info("model answer %r: %s", text, why)
         if not ok:
-            return compose.extractive_answer(citations), f"extractive ({why})"
+            return compose.extractive_answer(citations[:lead]), f"extractive ({why})"
         return compose.with_marker(text, compose.best_citation(text, citations)), "generated"

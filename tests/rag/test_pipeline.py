@@ -48,6 +48,21 @@ def test_who_said_names_the_speaker(bot, article_text):
     _assert_verbatim(answer, article_text)
 
 
+def test_surname_only_speaker_gets_full_name_and_affiliation(bot, article_text):
+    # The balloon quote says only "adds LaBelle"; who she is stands paragraphs earlier.
+    answer = bot.ask("Who warned that the problem could pop up somewhere else like a balloon?")
+    assert "Regina LaBelle" in answer.answer
+    assert "Georgetown" in answer.answer
+    _assert_verbatim(answer, article_text)
+
+
+def test_continued_quotation_is_attributed_to_its_speaker(bot, article_text):
+    # This quote is a sentence of its own; its speaker is named in the sentence before it.
+    answer = bot.ask("Who said there is no evidence the PRC government directs drug shipments?")
+    assert "Todd D. Robinson" in answer.answer
+    _assert_verbatim(answer, article_text)
+
+
 def test_follow_up_resolves_pronoun_from_history(bot, article_text):
     history = [
         {"role": "user", "content": "Who is Vanda Felbab-Brown?"},
