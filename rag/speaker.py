@@ -14,7 +14,7 @@ _NAME = r"[A-Z][\w’'-]*\.?(?:\s+[A-Z][\w’'-]*\.?)*"
 _NAMED_SPEECH = re.compile(rf"\b{_VERB}\s+(?P<after>{_NAME})|(?P<before>{_NAME})\s+{_VERB}\b")
 # Titles that may stand before a name without being one ("says Representative Mike Gallagher").
 _TITLES = frozenset("Representative Senator President Secretary Director Dr. Mr. Ms. Mrs.".split())
-_OPENING_QUOTE = re.compile(r"^\s*“")
+_QUOTED = re.compile(r"“[^”]*(?:”|$)")
 
 
 def speech_name(text: str) -> str | None:
@@ -27,11 +27,21 @@ def speech_name(text: str) -> str | None:
     return " ".join(tokens).rstrip(".") or None
 
 
-def _is_bare_quote(sentence: Sentence) -> bool:
-    """A sentence that is only a quotation, with no speech verb of its own."""
-    return bool(_OPENING_QUOTE.match(sentence.text)) and not (
-        PRONOUN_SPEECH.search(sentence.text) or _NAMED_SPEECH.search(sentence.text)
-    )
+def _opens_inside_quote(sentence: Sentence, sentences: tuple[Sentence, ...]) -> bool:
+    """Whether an earlier sentence of the paragraph left a quotation open."""
+    depth = 0
+    for other in sentences[: sentence.id]:
+        if other.source == sentence.source and other.paragraph == sentence.paragraph:
+            depth += other.text.count("“") - other.text.count("”")
+    return depth > 0
+
+
+def _is_bare_quote(sentence: Sentence, sentences: tuple[Sentence, ...]) -> bool:
+    """A sentence that is all quotation: no word of it stands outside quotation marks."""
+    text = sentence.text.lstrip()
+    if not text.startswith("“") and _opens_inside_quote(sentence, sentences):
+        text = "“" + text
+    return text.startswith("“") and not re.search(r"[^\W\d_]", _QUOTED.sub("", text))
 
 
 def attribution_for(
@@ -45,7 +55,7 @@ def attribution_for(
     """
     if _NAMED_SPEECH.search(sentence.text):
         return None
-    bare = _is_bare_quote(sentence)
+    bare = _is_bare_quote(sentence, sentences)
     if not bare and not PRONOUN_SPEECH.search(sentence.text):
         return None
     for sid in range(sentence.id - 1, max(sentence.id - 1 - reach, -1), -1):
@@ -56,7 +66,7 @@ def attribution_for(
             # A continued quotation belongs to whoever the paragraph quoted just before it.
             if other.paragraph != sentence.paragraph:
                 return None
-            if not _is_bare_quote(other):
+            if not _is_bare_quote(other, sentences):
                 return other
         elif _NAMED_SPEECH.search(other.text):
             return other

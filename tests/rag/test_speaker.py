@@ -70,3 +70,15 @@ def test_speaker_sentences_chain_attribution_then_introduction():
 
 def test_speaker_sentences_empty_for_plain_sentence():
     assert speaker_sentences(DOC[1], DOC) == []
+
+
+def test_quote_with_unnamed_attribution_clause_is_not_bare():
+    doc = _sentences(
+        ["“Yes,” Ann Lee, the chair of the panel, said at the hearing.", "“It is clear.”"]
+    )
+    assert attribution_for(doc[1], doc) == doc[0]
+
+
+def test_sentence_inside_an_open_quotation_belongs_to_its_speaker():
+    doc = _sentences(["“Yes,” says Ann Lee.", "“It is clear.", "It is late.”"])
+    assert attribution_for(doc[2], doc) == doc[0]
