@@ -74,7 +74,10 @@ def decide(
     typed = any(has_answer_type(e.sentence.text, kind) for e in evidence)
     # A short question ("Who is Qin Gang?") is far from every long sentence in vector space;
     # one sentence holding all of its words is evidence enough of closeness.
-    if similarity < min_similarity and not coverage.one_sentence:
+    if coverage.unknown_names:
+        shown = ", ".join(f"“{n}”" for n in coverage.unknown_names)
+        reason = f"it never mentions {shown}"
+    elif similarity < min_similarity and not coverage.one_sentence:
         reason = "nothing in it is close to the question"
     elif coverage.share < min_coverage:
         shown = ", ".join(f"“{w}”" for w in coverage.missing)

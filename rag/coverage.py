@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.embed import embed
+from rag.condense import names
 from rag.text import content_words, idf_table, stem
 
 if TYPE_CHECKING:
@@ -30,6 +32,29 @@ class Coverage:
     share: float
     missing: tuple[str, ...]
     one_sentence: bool = False
+    unknown_names: tuple[str, ...] = ()
+
+
+# Capitalised runs of the corpus ("Chinese Communist Party"), for acronyms in questions ("CCP").
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of\s+|and\s+|the\s+)*[A-Z][\w’'-]*)+")
+_ACRONYM = re.compile(r"^[A-Z]{2,6}s?$")
+
+
+def name_forms(word: str) -> set[str]:
+    """``word`` and its demonym-like forms: "india" -> "indian", "mexico" -> "mexican",
+    "china" -> "chinese"."""
+    stems = {word, word[:-1]} if word[-1:] in "aeiouy" else {word}
+    return {word} | {s + end for s in stems for end in ("n", "an", "ian", "ese", "ns", "ans")}
+
+
+def acronyms(texts: list[str]) -> set[str]:
+    """Initials of every run of capitalised words in ``texts`` ("Chinese Communist Party" ->
+    "CCP"; "of", "and", "the" are skipped)."""
+    found = set()
+    for text in texts:
+        for run in _CAPITALISED_RUN.findall(text):
+            found.add("".join(w[0] for w in run.split() if w[0].isupper()))
+    return found
 
 
 class TermMatcher:
@@ -45,6 +70,35 @@ class TermMatcher:
         # One batch at load time, so a question only embeds its own few words.
         self.vectors = embed(embedder, vocabulary, batch_size=256)
         self._cache: dict[str, np.ndarray] = {}
+        self.all_terms = set().union(*self.sentence_terms) if sentences else set()
+        self.acronyms = acronyms([s.text for s in sentences])
+        self.forms = set().union(*(name_forms(w) for w in vocabulary)) if vocabulary else set()
+
+    def _known(self, word: str) -> bool:
+        """Whether the corpus uses the name word ``word``: by stem, as the initials of a name
+        ("CCP"), or as the country of a demonym or the reverse ("Indian" ~ "India").
+        Names are identities, so nearness of meaning ("Canada" ~ "America") does not count."""
+        if _ACRONYM.match(word) and word.rstrip("s") in self.acronyms:
+            return True
+        parts = content_words(word)
+        return all(
+            stem(p) in self.all_terms or p in self.forms or not name_forms(p).isdisjoint(self.row)
+            for p in parts
+        )
+
+    def unknown_names(self, question: str) -> tuple[str, ...]:
+        """Names in ``question`` that the corpus never uses, not even one word of them
+        ("Canada", "Justin Trudeau"; not "Xi Jinping", since "Xi" is used)."""
+        unknown = []
+        for name in names(question):
+            # A lone capitalised first word may just start the sentence ("Summarise …").
+            if question.lstrip().startswith(name) and " " not in name:
+                continue
+            # Words in capitals longer than most acronyms are shouting ("SYSTEM OVERRIDE").
+            parts = [w for w in name.split() if not (w.isupper() and len(w) > 4)]
+            if parts and not any(self._known(w) for w in parts):
+                unknown.append(name)
+        return tuple(unknown)
 
     def _word_vectors(self, words: list[str]) -> np.ndarray:
         new = [w for w in words if w not in self._cache and w not in self.row]
@@ -57,8 +111,9 @@ class TermMatcher:
     def coverage(self, question: str, sentence_ids: list[int]) -> Coverage:
         """How much of ``question`` the sentences ``sentence_ids`` cover."""
         asked = list(dict.fromkeys(content_words(question)))
+        unknown = self.unknown_names(question)
         if not asked:
-            return Coverage(1.0, (), False)
+            return Coverage(1.0, (), False, unknown)
         found_terms = (
             set().union(*(self.sentence_terms[i] for i in sentence_ids)) if sentence_ids else set()
         )
@@ -84,4 +139,4 @@ class TermMatcher:
         share = 1.0 - sum(weights[w] for w in missing) / sum(weights.values())
         stems = {stem(w) for w in asked}
         whole = len(stems) >= 2 and any(stems <= self.sentence_terms[i] for i in sentence_ids)
-        return Coverage(share, missing, whole)
+        return Coverage(share, missing, whole, unknown)

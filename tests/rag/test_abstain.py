@@ -44,3 +44,9 @@ def test_when_questions_need_a_time():
 
 def test_nothing_retrieved_abstains():
     assert decide("Anything?", Coverage(1.0, ()), [], 0.45, 0.25).abstain
+
+
+def test_unknown_name_abstains_and_is_named():
+    coverage = Coverage(1.0, (), False, ("Canada",))
+    verdict = decide("Deaths in Canada?", coverage, _evidence(0.9), 0.45, 0.25)
+    assert verdict.abstain and "never mentions “Canada”" in verdict.reason

@@ -9,6 +9,7 @@ UNANSWERABLE = [
     "How many fentanyl labs are in Mexico?",
     "What is the price of a gram of fentanyl on the street?",
     "Which country won the 2022 World Cup?",
+    "What did Justin Trudeau say about fentanyl precursors?",
 ]
 
 
