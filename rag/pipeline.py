@@ -13,7 +13,7 @@ from typing import Any
 from index.build import ensure_index
 from index.embed import load_embedder
 from rag import compose
-from rag.abstain import Verdict, decide
+from rag.abstain import Verdict, decide, typed_first
 from rag.condense import condense, strip_instructions
 from rag.config import Config
 from rag.coverage import TermMatcher
@@ -125,6 +125,9 @@ class Verbatim:
                 dataclasses.replace(e, similarity=max(e.similarity, float(q)))
                 for e, q in zip(evidence, near, strict=True)
             ]
+        # The answer is cut from the first sentence: put one holding a number first for "how
+        # many", a name for "which city".
+        evidence = typed_first(asked, evidence, CITATION_MARGIN)
         coverage = m.coverage(asked, [e.sentence.id for e in evidence])
         verdict = decide(
             asked,

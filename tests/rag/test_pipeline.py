@@ -10,6 +10,8 @@ UNANSWERABLE = [
     "What is the price of a gram of fentanyl on the street?",
     "Which country won the 2022 World Cup?",
     "What did Justin Trudeau say about fentanyl precursors?",
+    "How many overdose deaths did Mexico record last year?",
+    "How long did the late-January meeting in Beijing last?",
 ]
 
 
