@@ -110,6 +110,8 @@ class Generator:
         self.name = path.stem if generator == "smollm2" else str(path)
         self.load_s = time.perf_counter() - started
         self._lock = threading.Lock()
+        # Whether the last reply was stopped by the budget or the deadline, mid-sentence.
+        self.cut_off = False
         logger.info("generator %s loaded in %.2fs", self.name, self.load_s)
 
     def _inputs(self, messages: list[dict[str, str]]) -> Any:
@@ -144,7 +146,7 @@ class Generator:
         def run() -> None:
             try:
                 with torch.inference_mode():
-                    self.model.generate(
+                    output = self.model.generate(
                         **inputs,
                         max_new_tokens=max_new_tokens,
                         do_sample=False,
@@ -152,6 +154,10 @@ class Generator:
                         stopping_criteria=StoppingCriteriaList([_Stop()]),
                         pad_token_id=self.tokenizer.eos_token_id,
                     )
+                new = output[0, prompt_length:]
+                tail = tokenizer.decode(new, skip_special_tokens=True).strip()
+                ended = bool(len(new)) and int(new[-1]) == tokenizer.eos_token_id
+                self.cut_off = not (ended or "\n" in tail or SENTENCE_END.search(tail))
             except BaseException as exc:  # surfaced to the caller below
                 errors.append(exc)
                 streamer.end()

@@ -221,7 +221,9 @@ class Verbatim:
     ) -> Iterator[Answer]:
         if self.generator is None:
             return compose.extractive_answer(citations[:lead]), "extractive"
-        messages = compose.build_messages(result.query, citations[: self.config.evidence_k])
+        # The model's answer must stand in the quote it answers from, so that is all it sees.
+        quotes = citations[:lead]
+        messages = compose.build_messages(result.query, quotes)
         written = ""
         for piece in self.generator.stream(
             messages, self.config.max_new_tokens, self.config.generation_timeout_s
@@ -231,8 +233,10 @@ class Verbatim:
                 base, answer=written, citations=citations, mode="partial", complete=False
             )
         text = compose.clean_model_text(written)
-        ok, why = compose.check_answer(text, terms(result.query), citations)
+        ok, why = compose.check_answer(text, terms(result.query), quotes)
+        if ok and getattr(self.generator, "cut_off", False):
+            ok, why = False, "cut off by the token budget"
         logger.info("model answer %r: %s", text, why)
         if not ok:
             return compose.extractive_answer(citations[:lead]), f"extractive ({why})"
-        return compose.with_marker(text, compose.best_citation(text, citations)), "generated"
+        return compose.with_marker(text, compose.best_citation(text, quotes)), "generated"
