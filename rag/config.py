@@ -44,6 +44,9 @@ class Config:
             ``hnsw`` or ``ivf``.
         generator: ``smollm2`` (default package), ``none`` (extractive only), or a path to a
             transformers model folder or a ``.gguf`` file.
+        quantize: ``int8`` (default) runs the generator's linear layers, except the output
+            head, as dynamic int8: 2.4x faster here with the same dev-set accuracy (see
+            docs/performance.md); ``none`` keeps the weights in float32.
         max_new_tokens: Generation budget for the short answer.
         generation_timeout_s: After this, generation stops and the extractive answer is used.
         max_question_chars: Longest question accepted.
@@ -66,6 +69,7 @@ class Config:
     rrf_k: int = 60
     index_type: str = "auto"
     generator: str = "smollm2"
+    quantize: str = "int8"
     max_new_tokens: int = 32
     generation_timeout_s: float = 8.0
     max_question_chars: int = 2000
@@ -82,6 +86,8 @@ class Config:
             raise ValueError("chunk_overlap must be >= 0 and smaller than chunk_sentences")
         if self.top_k < 1 or self.evidence_k < 1:
             raise ValueError("top_k and evidence_k must be at least 1")
+        if self.quantize not in ("int8", "none"):
+            raise ValueError(f"quantize must be 'int8' or 'none', not {self.quantize!r}")
         if self.max_question_chars < 1:
             raise ValueError("max_question_chars must be at least 1")
 

@@ -8,6 +8,7 @@ import logging
 import re
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -90,10 +91,33 @@ def convert_gguf(gguf: Path, cache_dir: Path) -> Path:
     return target
 
 
+def quantize_int8(model: Any) -> Any:
+    """``model`` with every linear layer but the output head as dynamic int8.
+
+    Decoding a small model on a CPU is bound by reading the weights for every token; int8
+    weights are a quarter of the bytes. The output head stays in float32 because it alone
+    picks each greedy token.
+    """
+    import torch
+
+    head = model.get_output_embeddings()
+    names = {
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and module is not head
+    }
+    # torch 2.13 warns that quantized tensors will go in a future release; the pin is exact.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*quantized tensor creation functions.*")
+        return torch.ao.quantization.quantize_dynamic(model, names, dtype=torch.qint8, inplace=True)
+
+
 class Generator:
     """A local chat model, loaded once, answering greedily with a token budget and a deadline."""
 
-    def __init__(self, generator: str, cache_dir: str | Path, threads: int = 2):
+    def __init__(
+        self, generator: str, cache_dir: str | Path, threads: int = 2, quantize: str = "int8"
+    ):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -107,7 +131,10 @@ class Generator:
         except Exception as exc:
             raise GeneratorUnavailable(f"{folder} could not be loaded: {exc}") from exc
         self.model.eval()
+        if quantize == "int8":
+            self.model = quantize_int8(self.model)
         self.name = path.stem if generator == "smollm2" else str(path)
+        self.name += "+int8" if quantize == "int8" else ""
         self.load_s = time.perf_counter() - started
         self._lock = threading.Lock()
         # Whether the last reply was stopped by the budget or the deadline, mid-sentence.

@@ -83,7 +83,7 @@ class Verbatim:
             self.generator = generator
         else:
             self.generator = Generator(
-                config.generator, config.model_cache_dir, config.torch_threads
+                config.generator, config.model_cache_dir, config.torch_threads, config.quantize
             )
         self.model_name = self.generator.name if self.generator is not None else "extractive"
         self.load_s = time.perf_counter() - started

@@ -45,7 +45,7 @@ def config(session_index_dir) -> Config:
 def generator(config):
     from rag.generate import Generator
 
-    return Generator("smollm2", config.model_cache_dir, config.torch_threads)
+    return Generator("smollm2", config.model_cache_dir, config.torch_threads, config.quantize)
 
 
 @pytest.fixture(scope="session")

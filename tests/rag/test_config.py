@@ -27,3 +27,8 @@ def test_bad_environment_value_names_the_variable():
 def test_overlap_must_be_smaller_than_window():
     with pytest.raises(ValueError, match="chunk_overlap"):
         Config(chunk_sentences=2, chunk_overlap=2)
+
+
+def test_unknown_quantize_value_is_refused():
+    with pytest.raises(ValueError, match="quantize"):
+        Config(quantize="int4")

@@ -144,3 +144,13 @@ def test_answer_falls_back_to_the_quote_when_generation_runs_out_of_time(
     assert final.answer.startswith(final.citations[0].quote)
     assert len(_model_text(parts).split()) <= 2  # stopped after its first token
     _assert_verbatim(final, hurried.documents)
+
+
+def test_int8_generator_keeps_the_output_head_in_float32(generator):
+    import torch
+
+    head = generator.model.get_output_embeddings()
+    assert head.weight.dtype == torch.float32
+    layers = [m for m in generator.model.modules() if type(m).__name__ == "Linear"]
+    assert all(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in layers if m is not head)
+    assert generator.name.endswith("+int8")
