@@ -109,6 +109,7 @@ def quantize_int8(model: Any) -> Any:
     # torch 2.13 warns that quantized tensors will go in a future release; the pin is exact.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*quantized tensor creation functions.*")
+        warnings.filterwarnings("ignore", message=".*torch.ao.quantization is deprecated.*")
         return torch.ao.quantization.quantize_dynamic(model, names, dtype=torch.qint8, inplace=True)
 
 
