@@ -44,9 +44,10 @@ class Config:
             ``hnsw`` or ``ivf``.
         generator: ``smollm2`` (default package), ``none`` (extractive only), or a path to a
             transformers model folder or a ``.gguf`` file.
-        quantize: ``int8`` (default) runs the generator's linear layers, except the output
-            head, as dynamic int8: 2.4x faster here with the same dev-set accuracy (see
-            docs/performance.md); ``none`` keeps the weights in float32.
+        quantize: ``none`` (default) keeps the generator in float32; ``int8`` runs its linear
+            layers, except the output head, as dynamic int8. That is about 2x faster here but
+            wrecks SmolLM2-135M's replies (docs/performance.md); it is meant for larger models,
+            measured first with ``benchmarks/bench_quantize.py``.
         max_new_tokens: Generation budget for the short answer.
         generation_timeout_s: After this, generation stops and the extractive answer is used.
         max_question_chars: Longest question accepted.
@@ -69,7 +70,7 @@ class Config:
     rrf_k: int = 60
     index_type: str = "auto"
     generator: str = "smollm2"
-    quantize: str = "int8"
+    quantize: str = "none"
     max_new_tokens: int = 32
     generation_timeout_s: float = 8.0
     max_question_chars: int = 2000

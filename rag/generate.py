@@ -117,7 +117,7 @@ class Generator:
     """A local chat model, loaded once, answering greedily with a token budget and a deadline."""
 
     def __init__(
-        self, generator: str, cache_dir: str | Path, threads: int = 2, quantize: str = "int8"
+        self, generator: str, cache_dir: str | Path, threads: int = 2, quantize: str = "none"
     ):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -146,9 +146,10 @@ def test_answer_falls_back_to_the_quote_when_generation_runs_out_of_time(
     _assert_verbatim(final, hurried.documents)
 
 
-def test_int8_generator_keeps_the_output_head_in_float32(generator):
+def test_int8_generator_keeps_the_output_head_in_float32(config):
     import torch
 
+    generator = Generator("smollm2", config.model_cache_dir, quantize="int8")
     head = generator.model.get_output_embeddings()
     assert head.weight.dtype == torch.float32
     layers = [m for m in generator.model.modules() if type(m).__name__ == "Linear"]
