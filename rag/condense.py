@@ -37,12 +37,30 @@ def names(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+_PERSONAL = re.compile(r"\b(?:he|she|they|him|them|it)\b|\bher\b(?!\s+[a-z])", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"\b(?:his|its|their)\b|\bher\b(?=\s+[a-z])", re.IGNORECASE)
+
+
+def resolve(question: str, referent: str) -> str:
+    """``question`` with its first personal pronoun replaced by ``referent`` ("What did she
+    say?" -> "What did Vanda Felbab-Brown say?"; "its chairman" -> "House Select Committee’s
+    chairman"). Unchanged when it has no personal pronoun."""
+    found = [(m, False) for m in [_PERSONAL.search(question)] if m]
+    found += [(m, True) for m in [_POSSESSIVE.search(question)] if m]
+    if not found:
+        return question
+    match, owns = min(found, key=lambda pair: pair[0].start())
+    word = f"{referent}’s" if owns else referent
+    return question[: match.start()] + word + question[match.end() :]
+
+
 def condense(question: str, history: Sequence[dict[str, Any]] | None) -> str:
-    """The query to retrieve with: the question, plus what it refers back to.
+    """The query to retrieve with: the question, with what it refers back to.
 
     What a follow-up refers to is taken as the names in the last exchange (the user's question
-    first); without names, the last question itself. The follow-up's own words stay in front
-    so they lead retrieval.
+    first); without names, the last question itself. The first personal pronoun is replaced
+    by the first name, so the query reads as the question a reader would ask on its own; the
+    other names follow it.
     """
     if not history or not refers_back(question):
         return question
@@ -51,8 +69,11 @@ def condense(question: str, history: Sequence[dict[str, Any]] | None) -> str:
     earlier = [str(m.get("content", "")) for m in (last_user, last_bot) if m]
     referents = [n for text in earlier for n in names(text) if n not in question]
     if not referents and earlier:
-        referents = [earlier[0]]
-    return " ".join([question, *list(dict.fromkeys(referents))[:3]])
+        return " ".join([question, earlier[0]])
+    referents = list(dict.fromkeys(referents))[:3]
+    resolved = resolve(question, referents[0])
+    rest = referents[1:] if resolved != question else referents
+    return " ".join([resolved, *rest])
 
 
 _INSTRUCTION = re.compile(
