@@ -64,6 +64,20 @@ def unsupported(answer: str, citations: tuple[Citation, ...]) -> list[str]:
     return sorted(set(missing))
 
 
+# A word the model may still be writing: trailing letters, or a number that may go on.
+_UNFINISHED = re.compile(r"(?:\d[\d,.]*|[^\W\d_][\w’'-]*)$")
+
+
+def beyond_quotes(reply: str, citations: tuple[Citation, ...]) -> bool:
+    """True as soon as the reply so far is sure to fail :func:`check_answer`: its first line
+    says the quotes do not answer, or has a finished word or number that no quote holds.
+    Generating the rest of such a reply is wasted time."""
+    line = re.sub(r"\[\d+\]", " ", reply.lstrip().split("\n", 1)[0])
+    if NOT_IN_ARTICLE.search(line):
+        return True
+    return bool(unsupported(_UNFINISHED.sub("", line), citations))
+
+
 def check_answer(
     answer: str, question_terms: list[str], citations: tuple[Citation, ...]
 ) -> tuple[bool, str]:

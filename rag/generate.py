@@ -9,7 +9,7 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -138,8 +138,10 @@ class Generator:
         self.name += "+int8" if quantize == "int8" else ""
         self.load_s = time.perf_counter() - started
         self._lock = threading.Lock()
-        # Whether the last reply was stopped by the budget or the deadline, mid-sentence.
+        # Whether the last reply was stopped by the budget or the deadline, mid-sentence, and
+        # whether the caller's ``give_up`` stopped it.
         self.cut_off = False
+        self.gave_up = False
         logger.info("generator %s loaded in %.2fs", self.name, self.load_s)
 
     def _inputs(self, messages: list[dict[str, str]]) -> Any:
@@ -149,9 +151,14 @@ class Generator:
         return encoded
 
     def stream(
-        self, messages: list[dict[str, str]], max_new_tokens: int, timeout_s: float
+        self,
+        messages: list[dict[str, str]],
+        max_new_tokens: int,
+        timeout_s: float,
+        give_up: Callable[[str], bool] | None = None,
     ) -> Iterator[str]:
-        """Yield text pieces as the model writes them; stop at the budget or the deadline."""
+        """Yield text pieces as the model writes them; stop at the budget, the deadline, the
+        end of the first sentence, or as soon as ``give_up(reply_so_far)`` is true."""
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
@@ -159,6 +166,8 @@ class Generator:
         inputs = self._inputs(messages)
         prompt_length = inputs["input_ids"].shape[1]
         tokenizer = self.tokenizer
+        generator = self
+        self.gave_up = False
 
         class _Stop(StoppingCriteria):
             # One sentence is the whole answer: stop at its end, or when time is up.
@@ -166,6 +175,9 @@ class Generator:
                 if time.monotonic() > deadline:
                     return True
                 tail = tokenizer.decode(input_ids[0, prompt_length:], skip_special_tokens=True)
+                if give_up is not None and give_up(tail):
+                    generator.gave_up = True
+                    return True
                 return "\n" in tail.strip() or bool(SENTENCE_END.search(tail))
 
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
@@ -185,7 +197,8 @@ class Generator:
                 new = output[0, prompt_length:]
                 tail = tokenizer.decode(new, skip_special_tokens=True).strip()
                 ended = bool(len(new)) and int(new[-1]) == tokenizer.eos_token_id
-                self.cut_off = not (ended or "\n" in tail or SENTENCE_END.search(tail))
+                finished = ended or "\n" in tail or SENTENCE_END.search(tail)
+                self.cut_off = not (finished or self.gave_up)
             except BaseException as exc:  # surfaced to the caller below
                 errors.append(exc)
                 streamer.end()
@@ -200,7 +213,11 @@ class Generator:
             raise errors[0]
 
     def generate(
-        self, messages: list[dict[str, str]], max_new_tokens: int, timeout_s: float
+        self,
+        messages: list[dict[str, str]],
+        max_new_tokens: int,
+        timeout_s: float,
+        give_up: Callable[[str], bool] | None = None,
     ) -> str:
         """The whole reply as one string."""
-        return "".join(self.stream(messages, max_new_tokens, timeout_s))
+        return "".join(self.stream(messages, max_new_tokens, timeout_s, give_up))

@@ -225,8 +225,12 @@ class Verbatim:
         quotes = citations[:lead]
         messages = compose.build_messages(result.query, quotes)
         written = ""
+        # A reply that already holds a word no quote has will be rejected: stop it there.
         for piece in self.generator.stream(
-            messages, self.config.max_new_tokens, self.config.generation_timeout_s
+            messages,
+            self.config.max_new_tokens,
+            self.config.generation_timeout_s,
+            give_up=lambda reply: compose.beyond_quotes(reply, quotes),
         ):
             written += piece
             yield dataclasses.replace(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from rag import compose
 from rag.compose import check_answer, clean_model_text, make_citations, unsupported, verify_quote
 from rag.text import terms
 from rag.types import Citation, Document, Sentence
@@ -65,3 +66,23 @@ def test_words_from_two_quotes_are_not_joined():
     )
     ok, why = check_answer("In 2019, deaths rose to 105,000.", [], two)
     assert not ok and "not in the quotes" in why
+
+
+def test_reply_with_a_finished_unsupported_word_is_given_up():
+    quote = _citation("Deaths reached 105,000 in the U.S. last year.")
+    assert compose.beyond_quotes("Deaths reached 106 ", (quote,))
+
+
+def test_word_still_being_written_is_not_judged():
+    quote = _citation("Deaths reached 105,000 in the U.S. last year.")
+    assert not compose.beyond_quotes("Deaths reached 105,", (quote,))
+    assert not compose.beyond_quotes("Deaths in Cana", (quote,))
+
+
+def test_model_saying_not_in_article_is_given_up():
+    quote = _citation("Deaths reached 105,000 in the U.S. last year.")
+    assert compose.beyond_quotes("NOT IN ARTICLE", (quote,))
+
+
+def _citation(text: str) -> Citation:
+    return Citation(1, text, "a.txt", 0, len(text), 1, 1.0)
