@@ -130,7 +130,8 @@ def fits(text: str, kind: str | None, question: str) -> bool:
 def typed_first(question: str, evidence: list[Evidence], margin: float) -> list[Evidence]:
     """``evidence`` with the best sentence holding the asked-for kind of answer moved to the
     front, when it scores within ``margin`` of the best: the answer is built from the first
-    sentence, so a "how many" answer should be the sentence with the number."""
+    sentence, so a "how many" answer should be the sentence with the number. Years and names
+    are left to :func:`decide`, which judges that sentence alone."""
     kind = answer_type(question)
     if kind is None or not evidence or has_answer_type(evidence[0].sentence.text, kind, question):
         return evidence
