@@ -96,7 +96,8 @@ def quantize_int8(model: Any) -> Any:
 
     Decoding a small model on a CPU is bound by reading the weights for every token; int8
     weights are a quarter of the bytes. The output head stays in float32 because it alone
-    picks each greedy token.
+    picks each greedy token. Activations are quantised too, which wrecks SmolLM2-135M's
+    replies (docs/performance.md): this is for larger models, measured first.
     """
     import torch
 
@@ -138,10 +139,6 @@ class Generator:
         self.name += "+int8" if quantize == "int8" else ""
         self.load_s = time.perf_counter() - started
         self._lock = threading.Lock()
-        # Whether the last reply was stopped by the budget or the deadline, mid-sentence, and
-        # whether the caller's ``give_up`` stopped it.
-        self.cut_off = False
-        self.gave_up = False
         logger.info("generator %s loaded in %.2fs", self.name, self.load_s)
 
     def _inputs(self, messages: list[dict[str, str]]) -> Any:
@@ -156,9 +153,14 @@ class Generator:
         max_new_tokens: int,
         timeout_s: float,
         give_up: Callable[[str], bool] | None = None,
+        outcome: dict[str, bool] | None = None,
     ) -> Iterator[str]:
         """Yield text pieces as the model writes them; stop at the budget, the deadline, the
-        end of the first sentence, or as soon as ``give_up(reply_so_far)`` is true."""
+        end of the first sentence, or as soon as ``give_up(reply_so_far)`` is true.
+
+        When given, ``outcome`` is filled with ``gave_up`` (``give_up`` stopped the reply) and
+        ``cut_off`` (the budget or the deadline stopped it mid-sentence).
+        """
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
@@ -166,8 +168,8 @@ class Generator:
         inputs = self._inputs(messages)
         prompt_length = inputs["input_ids"].shape[1]
         tokenizer = self.tokenizer
-        generator = self
-        self.gave_up = False
+        result = outcome if outcome is not None else {}
+        result.update(gave_up=False, cut_off=False)
 
         class _Stop(StoppingCriteria):
             # One sentence is the whole answer: stop at its end, or when time is up.
@@ -176,7 +178,7 @@ class Generator:
                     return True
                 tail = tokenizer.decode(input_ids[0, prompt_length:], skip_special_tokens=True)
                 if give_up is not None and give_up(tail):
-                    generator.gave_up = True
+                    result["gave_up"] = True
                     return True
                 return "\n" in tail.strip() or bool(SENTENCE_END.search(tail))
 
@@ -198,7 +200,7 @@ class Generator:
                 tail = tokenizer.decode(new, skip_special_tokens=True).strip()
                 ended = bool(len(new)) and int(new[-1]) == tokenizer.eos_token_id
                 finished = ended or "\n" in tail or SENTENCE_END.search(tail)
-                self.cut_off = not (finished or self.gave_up)
+                result["cut_off"] = not (finished or result["gave_up"])
             except BaseException as exc:  # surfaced to the caller below
                 errors.append(exc)
                 streamer.end()
@@ -218,6 +220,7 @@ class Generator:
         max_new_tokens: int,
         timeout_s: float,
         give_up: Callable[[str], bool] | None = None,
+        outcome: dict[str, bool] | None = None,
     ) -> str:
         """The whole reply as one string."""
-        return "".join(self.stream(messages, max_new_tokens, timeout_s, give_up))
+        return "".join(self.stream(messages, max_new_tokens, timeout_s, give_up, outcome))

@@ -225,12 +225,14 @@ class Verbatim:
         quotes = citations[:lead]
         messages = compose.build_messages(result.query, quotes)
         written = ""
+        outcome: dict[str, bool] = {}
         # A reply that already holds a word no quote has will be rejected: stop it there.
         for piece in self.generator.stream(
             messages,
             self.config.max_new_tokens,
             self.config.generation_timeout_s,
             give_up=lambda reply: compose.beyond_quotes(reply, quotes),
+            outcome=outcome,
         ):
             written += piece
             yield dataclasses.replace(
@@ -238,7 +240,7 @@ class Verbatim:
             )
         text = compose.clean_model_text(written)
         ok, why = compose.check_answer(text, terms(result.query), quotes)
-        if ok and getattr(self.generator, "cut_off", False):
+        if ok and outcome.get("cut_off"):
             ok, why = False, "cut off by the token budget"
         logger.info("model answer %r: %s", text, why)
         if not ok:
