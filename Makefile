@@ -33,6 +33,9 @@ index: install
 bench: install index
 	$(BIN)/python benchmarks/bench_retrieval.py
 	$(BIN)/python benchmarks/bench_answer.py
+	$(BIN)/python benchmarks/bench_generation.py
+	$(BIN)/python benchmarks/bench_baseline.py
+	$(BIN)/python benchmarks/bench_startup.py
 
 # Known vulnerabilities in the installed packages (PyPI's advisory data). --strict fails the run
 # when a package cannot be checked, so an unreachable service is never reported as "clean".

@@ -1,0 +1,90 @@
+"""Start-up of the web chat: seconds from ``python -m ui.app`` to a page that answers.
+
+Run: ``.venv/bin/python benchmarks/bench_startup.py [--fresh]``. Prints figures; asserts none.
+The chat loads the models and the index before it listens, so the first page it serves is
+usable. ``--fresh`` points the index and the converted-model cache at empty folders, to time a
+first-ever start (index build and GGUF conversion). The import time of the heavy libraries is
+printed too, since it is the floor of any start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from rag.config import PROJECT_ROOT
+
+IMPORTS = ("torch", "sentence_transformers", "transformers", "gradio", "faiss")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def import_seconds(module: str) -> float:
+    """Seconds a fresh interpreter takes to import ``module``, with everything it imports."""
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def time_to_page(env: dict[str, str], timeout_s: float = 600.0) -> float:
+    port = free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ui.app", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while time.perf_counter() - started < timeout_s:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError("the chat did not serve a page in time")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--fresh", action="store_true", help="empty index and model cache")
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+
+    env = dict(os.environ)
+    with tempfile.TemporaryDirectory() as tmp:
+        label = "with index and model cache"
+        if args.fresh:
+            label = "first start: index build and model conversion"
+        for run in range(args.runs):
+            if args.fresh:
+                env["VERBATIM_INDEX_DIR"] = f"{tmp}/index-{run}"
+                env["VERBATIM_MODEL_CACHE_DIR"] = f"{tmp}/models-{run}"
+            seconds = time_to_page(env)
+            target = 30 if args.fresh else 10
+            print(
+                f"start to usable page ({label}), run {run + 1}: {seconds:6.1f} s "
+                f"(target < {target} s: {seconds / target:.2f}x)"
+            )
+    for module in IMPORTS:
+        seconds = import_seconds(module)
+        print(f"import {module:<22} {seconds:5.2f} s in a fresh interpreter, with its imports")
+
+
+if __name__ == "__main__":
+    main()
