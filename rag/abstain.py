@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 
 from rag.condense import names
-from rag.coverage import Coverage, acronyms, name_forms
-from rag.text import words
+from rag.coverage import Coverage, acronyms
+from rag.text import name_forms, words
 from rag.types import Evidence
 
 # Questions that can only be answered by a count/amount, or by a time.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from rag.text import terms, words
+from rag.text import content_words, name_forms, stem, terms, words
 from rag.types import Citation, Document, Evidence, Sentence
 
 SYSTEM_PROMPT = (
@@ -47,9 +47,16 @@ def build_messages(question: str, citations: tuple[Citation, ...]) -> list[dict[
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
+# "The answer is", "Answer:", "The answer to this question is:" only introduce the answer.
+_LEAD_IN = re.compile(
+    r"^\s*(?:the\s+)?answer(?:\s+to\s+(?:this|the)\s+question)?\s*(?:is\b)?\s*:?\s*", re.I
+)
+
+
 def clean_model_text(text: str) -> str:
-    """The first line of the model's reply, without citation markers or stray quotes."""
-    first = text.strip().split("\n", 1)[0]
+    """The first line of the model's reply, without a lead-in such as "The answer is",
+    citation markers or stray quotes."""
+    first = _LEAD_IN.sub("", text.strip().split("\n", 1)[0])
     first = re.sub(r"\s*\[\d+\]", "", first)
     return first.strip().strip("\"'“”").strip()
 
@@ -72,14 +79,40 @@ def beyond_quotes(reply: str, citations: tuple[Citation, ...]) -> bool:
     """True as soon as the reply so far is sure to fail :func:`check_answer`: its first line
     says the quotes do not answer, or has a finished word or number that no quote holds.
     Generating the rest of such a reply is wasted time."""
-    line = re.sub(r"\[\d+\]", " ", reply.lstrip().split("\n", 1)[0])
+    line = re.sub(r"\[\d+\]", " ", _LEAD_IN.sub("", reply.lstrip().split("\n", 1)[0]))
     if NOT_IN_ARTICLE.search(line):
         return True
     return bool(unsupported(_UNFINISHED.sub("", line), citations))
 
 
+# A reply that repeats this many words of a quote in order is the quote, not an answer to it.
+COPY_WORDS = 10
+
+
+def copies_quote(reply: str, citations: tuple[Citation, ...]) -> bool:
+    """True when the reply's first line so far is the words of one quote, in order, for at
+    least :data:`COPY_WORDS` words: the reader is better served by the quote itself."""
+    line = words(_UNFINISHED.sub("", reply.lstrip().split("\n", 1)[0]))
+    if len(line) < COPY_WORDS:
+        return False
+    wanted = " ".join(line)
+    return any(f" {wanted} " in f" {' '.join(words(c.quote))} " for c in citations)
+
+
+def adds_to(answer: str, question: str) -> bool:
+    """Whether ``answer`` has a content word the question lacks, by stem or as a demonym or
+    country of one of its words ("China" only repeats "Chinese companies")."""
+    asked = set(content_words(question))
+    asked_terms = {stem(w) for w in asked}
+    asked_forms = set().union(*(name_forms(w) for w in asked)) if asked else set()
+    return any(
+        stem(w) not in asked_terms and w not in asked_forms and name_forms(w).isdisjoint(asked)
+        for w in content_words(answer)
+    )
+
+
 def check_answer(
-    answer: str, question_terms: list[str], citations: tuple[Citation, ...]
+    answer: str, question_terms: list[str], citations: tuple[Citation, ...], question: str = ""
 ) -> tuple[bool, str]:
     """Accept a model answer only if it is short, says something, and every content word and
     number in it stands in one quote: the one it will cite. Words gathered from two quotes can
@@ -93,7 +126,7 @@ def check_answer(
     missing = unsupported(answer, (best_citation(answer, citations),))
     if missing:
         return False, f"not in the quotes: {', '.join(missing)}"
-    if not set(terms(answer)) - set(question_terms):
+    if not set(terms(answer)) - set(question_terms) or (question and not adds_to(answer, question)):
         return False, "only repeats the question"
     return True, "supported"
 

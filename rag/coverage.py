@@ -11,7 +11,7 @@ import numpy as np
 
 from index.embed import embed
 from rag.condense import names
-from rag.text import content_words, idf_table, stem
+from rag.text import content_words, idf_table, name_forms, stem
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -38,13 +38,6 @@ class Coverage:
 # Capitalised runs of the corpus ("Chinese Communist Party"), for acronyms in questions ("CCP").
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of\s+|and\s+|the\s+)*[A-Z][\w’'-]*)+")
 _ACRONYM = re.compile(r"^[A-Z]{2,6}s?$")
-
-
-def name_forms(word: str) -> set[str]:
-    """``word`` and its demonym-like forms: "india" -> "indian", "mexico" -> "mexican",
-    "china" -> "chinese"."""
-    stems = {word, word[:-1]} if word[-1:] in "aeiouy" else {word}
-    return {word} | {s + end for s in stems for end in ("n", "an", "ian", "ese", "ns", "ans")}
 
 
 def acronyms(texts: list[str]) -> set[str]:

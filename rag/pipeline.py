@@ -231,7 +231,9 @@ class Verbatim:
             messages,
             self.config.max_new_tokens,
             self.config.generation_timeout_s,
-            give_up=lambda reply: compose.beyond_quotes(reply, quotes),
+            give_up=lambda reply: (
+                compose.beyond_quotes(reply, quotes) or compose.copies_quote(reply, quotes)
+            ),
             outcome=outcome,
         ):
             written += piece
@@ -239,7 +241,9 @@ class Verbatim:
                 base, answer=written, citations=citations, mode="partial", complete=False
             )
         text = compose.clean_model_text(written)
-        ok, why = compose.check_answer(text, terms(result.query), quotes)
+        ok, why = compose.check_answer(text, terms(result.query), quotes, result.query)
+        if ok and compose.copies_quote(text, quotes):
+            ok, why = False, "copies the quote"
         if ok and outcome.get("cut_off"):
             ok, why = False, "cut off by the token budget"
         logger.info("model answer %r: %s", text, why)

@@ -80,3 +80,10 @@ def idf_table(documents: Iterable[Iterable[str]]) -> tuple[dict[str, float], flo
     df = Counter(t for d in docs for t in d)
     table = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
     return table, math.log((n + 1) / 0.5)
+
+
+def name_forms(word: str) -> set[str]:
+    """``word`` and its demonym-like forms: "india" -> "indian", "mexico" -> "mexican",
+    "china" -> "chinese"."""
+    stems = {word, word[:-1]} if word[-1:] in "aeiouy" else {word}
+    return {word} | {s + end for s in stems for end in ("n", "an", "ian", "ese", "ns", "ans")}

@@ -86,3 +86,27 @@ def test_model_saying_not_in_article_is_given_up():
 
 def _citation(text: str) -> Citation:
     return Citation(1, text, "a.txt", 0, len(text), 1, 1.0)
+
+
+def test_lead_in_is_not_part_of_the_answer():
+    assert clean_model_text("The answer is: India.") == "India."
+    assert clean_model_text("Answer: 2019") == "2019"
+
+
+def test_answer_naming_the_country_of_a_question_demonym_only_repeats_it():
+    assert not compose.adds_to("China.", "Which country do Chinese firms sell to?")
+    assert compose.adds_to("Mexico.", "Which country do Chinese firms sell to?")
+
+
+def test_repeat_check_uses_demonyms_when_given_the_question():
+    quote = _citation("Chinese firms sell to Mexico, not to China.")
+    question = "Which country do Chinese firms sell to?"
+    ok, why = check_answer("China.", terms(question), (quote,), question)
+    assert not ok and why == "only repeats the question"
+
+
+def test_reply_copying_a_quote_word_for_word_is_the_quote():
+    quote = _citation("The talks in Beijing went on for three long days in a row last January.")
+    assert compose.copies_quote("The talks in Beijing went on for three long days in", (quote,))
+    assert not compose.copies_quote("The talks in Beijing went on", (quote,))
+    assert not compose.copies_quote("The talks in Beijing lasted for three long days in", (quote,))
