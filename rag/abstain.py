@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.condense import names
+from rag.condense import question_names
 from rag.coverage import Coverage, acronyms
 from rag.text import name_forms, words
 from rag.types import Evidence
@@ -103,9 +103,7 @@ def names_held(text: str, question: str) -> bool:
     held |= {f for w in held for f in name_forms(w)}
     held |= {a.lower() for a in acronyms([text])}
     held |= {m.replace(".", "").lower() for m in _INITIALS.findall(text)}
-    for name in names(question):
-        if question.lstrip().startswith(name) and " " not in name:
-            continue
+    for name in question_names(question):
         parts = [p for w in words(name) for p in w.split("-")]
         parts = [p for p in parts if len(p) > 1] or parts
         initials = "".join(w[0] for w in name.split() if w[:1].isupper()).lower()

@@ -53,11 +53,16 @@ _LEAD_IN = re.compile(
 )
 
 
+def _first_line(reply: str) -> str:
+    """The first line of a reply without a lead-in such as "The answer is": the part that is
+    judged as the answer."""
+    return _LEAD_IN.sub("", reply.lstrip().split("\n", 1)[0])
+
+
 def clean_model_text(text: str) -> str:
     """The first line of the model's reply, without a lead-in such as "The answer is",
     citation markers or stray quotes."""
-    first = _LEAD_IN.sub("", text.strip().split("\n", 1)[0])
-    first = re.sub(r"\s*\[\d+\]", "", first)
+    first = re.sub(r"\s*\[\d+\]", "", _first_line(text))
     return first.strip().strip("\"'“”").strip()
 
 
@@ -79,7 +84,7 @@ def beyond_quotes(reply: str, citations: tuple[Citation, ...]) -> bool:
     """True as soon as the reply so far is sure to fail :func:`check_answer`: its first line
     says the quotes do not answer, or has a finished word or number that no quote holds.
     Generating the rest of such a reply is wasted time."""
-    line = re.sub(r"\[\d+\]", " ", _LEAD_IN.sub("", reply.lstrip().split("\n", 1)[0]))
+    line = re.sub(r"\[\d+\]", " ", _first_line(reply))
     if NOT_IN_ARTICLE.search(line):
         return True
     return bool(unsupported(_UNFINISHED.sub("", line), citations))
@@ -92,7 +97,7 @@ COPY_WORDS = 10
 def copies_quote(reply: str, citations: tuple[Citation, ...]) -> bool:
     """True when the reply's first line so far is the words of one quote, in order, for at
     least :data:`COPY_WORDS` words: the reader is better served by the quote itself."""
-    line = words(_UNFINISHED.sub("", reply.lstrip().split("\n", 1)[0]))
+    line = words(_UNFINISHED.sub("", _first_line(reply)))
     if len(line) < COPY_WORDS:
         return False
     wanted = " ".join(line)

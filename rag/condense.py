@@ -19,6 +19,13 @@ _NAME = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of\s+the\s+|of\s+|the\s+)?[A-Z][\w
 _QUESTION_WORDS = frozenset("who what when where which why how is are was were did does do".split())
 
 
+def question_names(question: str) -> list[str]:
+    """The names a question gives: :func:`names`, less a lone capitalised first word, which
+    may only be starting the sentence ("Summarise …", "Beijing?" is kept only mid-question)."""
+    start = question.lstrip()
+    return [n for n in names(question) if " " in n or not start.startswith(n)]
+
+
 def refers_back(question: str) -> bool:
     """True when the question leans on something said before (a pronoun or "that")."""
     return bool(_REFERS_BACK.search(question))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.embed import embed
-from rag.condense import names
+from rag.condense import question_names
 from rag.text import content_words, idf_table, name_forms, stem
 
 if TYPE_CHECKING:
@@ -83,10 +83,7 @@ class TermMatcher:
         """Names in ``question`` that the corpus never uses, not even one word of them
         ("Canada", "Justin Trudeau"; not "Xi Jinping", since "Xi" is used)."""
         unknown = []
-        for name in names(question):
-            # A lone capitalised first word may just start the sentence ("Summarise …").
-            if question.lstrip().startswith(name) and " " not in name:
-                continue
+        for name in question_names(question):
             # Words in capitals longer than most acronyms are shouting ("SYSTEM OVERRIDE").
             parts = [w for w in name.split() if not (w.isupper() and len(w) > 4)]
             if parts and not any(self._known(w) for w in parts):

@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from rag.condense import condense, names, refers_back, resolve, strip_instructions
+from rag.condense import (
+    condense,
+    names,
+    question_names,
+    refers_back,
+    resolve,
+    strip_instructions,
+)
 
 HISTORY = [
     {"role": "user", "content": "Who is Vanda Felbab-Brown?"},
@@ -72,3 +79,8 @@ def test_other_names_follow_the_resolved_question():
     assert (
         condense("What did he tell Newsweek?", history) == "What did Qin Gang tell Newsweek? China"
     )
+
+
+def test_question_names_skip_a_lone_first_word():
+    assert question_names("Summarize what Qin Gang said") == ["Qin Gang"]
+    assert question_names("Justin Trudeau said what?") == ["Justin Trudeau"]
