@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import resource
 import time
 
 from rag.config import PROJECT_ROOT, Config
+from rag.eval.formats import load_items
 from rag.eval.metrics import percentile
 
 DEV = PROJECT_ROOT / "data" / "qa" / "dev.jsonl"
@@ -43,15 +43,15 @@ def main() -> None:
     cached_load = time.perf_counter() - started
     bot = Verbatim(config, embedder=load_embedder(), generator=generator)
 
-    items = [json.loads(x) for x in DEV.read_text(encoding="utf-8").splitlines() if x.strip()]
+    items = load_items(DEV)
     items = items[: args.limit]
     totals, firsts, answered = [], [], []
-    bot.ask(items[0]["question"])  # warm
+    bot.ask(items[0].question)  # warm
     for item in items:
         t = time.perf_counter()
         first = None
         final = None
-        for part in bot.ask_stream(item["question"], item.get("history") or []):
+        for part in bot.ask_stream(item.question, list(item.history)):
             if first is None:
                 first = time.perf_counter() - t
             final = part

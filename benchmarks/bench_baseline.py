@@ -10,11 +10,11 @@ Run: ``.venv/bin/python benchmarks/bench_baseline.py [--limit N]``. Prints figur
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import time
 
 from rag.config import PROJECT_ROOT, Config
+from rag.eval.formats import load_items
 from rag.eval.metrics import answer_scores, percentile
 
 DEV = PROJECT_ROOT / "data" / "qa" / "dev.jsonl"
@@ -52,19 +52,19 @@ def main() -> None:
 
     bot = rag.load(Config.from_env())
     article = next(iter(bot.documents.values())).text
-    items = [json.loads(x) for x in DEV.read_text(encoding="utf-8").splitlines() if x.strip()]
+    items = load_items(DEV)
     items = items[: args.limit]
     rows = {"verbatim": [], "baseline": []}
     for item in items:
-        history = item.get("history") or []
+        history = list(item.history)
         started = time.perf_counter()
-        ours = bot.ask(item["question"], history)
+        ours = bot.ask(item.question, history)
         ours_s = time.perf_counter() - started
         question = " ".join(
-            [m["content"] for m in history if m["role"] == "user"] + [item["question"]]
+            [m["content"] for m in history if m["role"] == "user"] + [item.question]
         )
         text, base_s = baseline_answer(bot, question)
-        golds, answerable = item["answers"], item["answerable"]
+        golds, answerable = item.answers, item.answerable
         rows["verbatim"].append(
             (answer_scores(ours.answer, ours.abstained, answerable, golds), ours_s, True)
         )

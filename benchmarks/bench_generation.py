@@ -8,11 +8,11 @@ forward pass over the prompt (prefill), then a greedy reply of up to ``max_new_t
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 
 from rag.config import PROJECT_ROOT, Config
+from rag.eval.formats import load_items
 
 DEV = PROJECT_ROOT / "data" / "qa" / "dev.jsonl"
 
@@ -30,10 +30,10 @@ def main() -> None:
     config = Config.from_env()
     bot = Verbatim(config)
     model, tokenizer = bot.generator.model, bot.generator.tokenizer
-    items = [json.loads(x) for x in DEV.read_text(encoding="utf-8").splitlines() if x.strip()]
+    items = load_items(DEV)
     prefill_per_token, decode_per_token, prompt_tokens, new_tokens, totals = [], [], [], [], []
     for item in items[: args.limit]:
-        result = bot.search(item["question"], item.get("history"))
+        result = bot.search(item.question, list(item.history))
         if result.verdict.abstain:
             continue
         citations, lead = bot._citations(result.evidence)

@@ -11,10 +11,10 @@ are identical to float32's and how many contain a gold answer.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 from rag.config import PROJECT_ROOT, Config
+from rag.eval.formats import load_items
 from rag.eval.metrics import lenient_hit, percentile
 
 DEV = PROJECT_ROOT / "data" / "qa" / "dev.jsonl"
@@ -31,7 +31,7 @@ def main() -> None:
     from rag.pipeline import Verbatim
 
     config = Config.from_env()
-    items = [json.loads(x) for x in DEV.read_text(encoding="utf-8").splitlines() if x.strip()]
+    items = load_items(DEV)
     items = items[: args.limit] if args.limit else items
     embedder = load_embedder()
     answers: dict[str, list[str]] = {}
@@ -47,23 +47,23 @@ def main() -> None:
         latencies, written, hits, raw_hits = [], 0, 0.0, 0.0
         answers[quantize], replies[quantize] = [], []
         for item in items:
-            result = bot.search(item["question"], item.get("history"))
+            result = bot.search(item.question, list(item.history))
             if not result.verdict.abstain:
                 citations, lead = bot._citations(result.evidence)
                 prompt = compose.build_messages(result.query, citations[:lead])
                 reply = generator.generate(prompt, config.max_new_tokens, 60.0)
                 replies[quantize].append(reply)
-                raw_hits += item["answerable"] and lenient_hit(reply, item["answers"])
-            answer = bot.ask(item["question"], item.get("history"))
+                raw_hits += item.answerable and lenient_hit(reply, item.answers)
+            answer = bot.ask(item.question, list(item.history))
             answers[quantize].append(answer.answer)
             latencies.append(answer.timings["total_s"])
             written += answer.mode == "generated"
-            if item["answerable"] and not answer.abstained:
-                hits += lenient_hit(answer.answer, item["answers"])
+            if item.answerable and not answer.abstained:
+                hits += lenient_hit(answer.answer, item.answers)
         rows.append((quantize, load_s, latencies, written, hits, raw_hits))
         del bot, generator
 
-    answerable = sum(item["answerable"] for item in items)
+    answerable = sum(item.answerable for item in items)
     print(
         f"{'weights':<8} {'load s':>7} {'p50 s':>6} {'p95 s':>6} {'model answers':>14} "
         f"{'answerable hit':>15} {'same as fp32':>13} {'raw same':>9} {'raw hit':>8}"
