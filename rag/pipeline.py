@@ -241,7 +241,7 @@ class Verbatim:
                 base, answer=written, citations=citations, mode="partial", complete=False
             )
         text = compose.clean_model_text(written)
-        ok, why = compose.check_answer(text, terms(result.query), quotes, result.query)
+        ok, why = compose.check_answer(text, result.query, quotes)
         if ok and compose.copies_quote(text, quotes):
             ok, why = False, "copies the quote"
         if ok and outcome.get("cut_off"):

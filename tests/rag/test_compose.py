@@ -4,7 +4,6 @@ import pytest
 
 from rag import compose
 from rag.compose import check_answer, clean_model_text, make_citations, unsupported, verify_quote
-from rag.text import terms
 from rag.types import Citation, Document, Sentence
 
 TEXT = "In 2019, China designated fentanyl as a controlled substance. Deaths rose to 105,000."
@@ -31,12 +30,12 @@ def test_make_citations_numbers_in_order():
 
 
 def test_supported_answer_is_accepted():
-    ok, _ = check_answer("China designated fentanyl a controlled substance in 2019.", [], QUOTES)
+    ok, _ = check_answer("China designated fentanyl a controlled substance in 2019.", "", QUOTES)
     assert ok
 
 
 def test_false_premise_word_is_rejected():
-    ok, why = check_answer("China refused to control fentanyl in 2019.", [], QUOTES)
+    ok, why = check_answer("China refused to control fentanyl in 2019.", "", QUOTES)
     assert not ok and "refus" in why
 
 
@@ -45,13 +44,12 @@ def test_number_not_in_quotes_is_rejected():
 
 
 def test_echo_of_question_is_rejected():
-    question_terms = terms("Did China designate fentanyl?")
-    ok, why = check_answer("China designated fentanyl.", question_terms, QUOTES)
+    ok, why = check_answer("China designated fentanyl.", "Did China designate fentanyl?", QUOTES)
     assert not ok and "repeats" in why
 
 
 def test_model_abstention_is_not_an_answer():
-    ok, _ = check_answer("NOT IN ARTICLE.", [], QUOTES)
+    ok, _ = check_answer("NOT IN ARTICLE.", "", QUOTES)
     assert not ok
 
 
@@ -64,7 +62,7 @@ def test_words_from_two_quotes_are_not_joined():
         QUOTES[0],
         Citation(2, TEXT[62:], "a.txt", 62, len(TEXT), 1, 0.5),
     )
-    ok, why = check_answer("In 2019, deaths rose to 105,000.", [], two)
+    ok, why = check_answer("In 2019, deaths rose to 105,000.", "", two)
     assert not ok and "not in the quotes" in why
 
 
@@ -101,7 +99,7 @@ def test_answer_naming_the_country_of_a_question_demonym_only_repeats_it():
 def test_repeat_check_uses_demonyms_when_given_the_question():
     quote = _citation("Chinese firms sell to Mexico, not to China.")
     question = "Which country do Chinese firms sell to?"
-    ok, why = check_answer("China.", terms(question), (quote,), question)
+    ok, why = check_answer("China.", question, (quote,))
     assert not ok and why == "only repeats the question"
 
 
