@@ -100,19 +100,29 @@ def build_index(
 
 
 def ensure_index(
-    config: Config, embedder_factory: Callable[[], SentenceTransformer]
+    config: Config,
+    embedder_factory: Callable[[], SentenceTransformer],
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[StoredIndex, str | None]:
     """Load the index for ``config.corpus``, rebuilding it if missing, stale or corrupt.
+
+    Args:
+        config: Settings naming the corpus and the index folder.
+        embedder_factory: Gives the MiniLM model; only called for a rebuild.
+        progress: Told "reading the index" or "building the index (why)" as it starts.
 
     Returns:
         The loaded index and the reason it was rebuilt (None when it was reused).
     """
+    report = progress or (lambda step: None)
     documents = read_corpus(config.corpus)
     reason = rebuild_reason(config, documents)
     if reason is None:
+        report("reading the index")
         try:
             return load_index(Path(config.index_dir)), None
         except IndexUnusableError as exc:
             reason = f"stored index unusable: {exc}"
     logger.warning("rebuilding index: %s", reason)
+    report(f"building the index ({reason})")
     return build_index(config, embedder_factory(), documents), reason

@@ -70,7 +70,7 @@ def _cache_folder(gguf: Path, cache_dir: Path) -> Path:
 def convert_gguf(gguf: Path, cache_dir: Path) -> Path:
     """Dequantise a GGUF file into a transformers folder once; later loads reuse the folder."""
     target = _cache_folder(gguf, cache_dir)
-    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+    if _is_converted(target):
         return target
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -89,6 +89,25 @@ def convert_gguf(gguf: Path, cache_dir: Path) -> Path:
     tokenizer.save_pretrained(partial)
     partial.replace(target)
     return target
+
+
+def needs_conversion(generator: str, cache_dir: str | Path) -> bool:
+    """Whether loading ``generator`` will first convert a GGUF file (tens of seconds, once).
+
+    False when the converted copy is cached, for model folders, and when the generator cannot
+    be found (loading it then fails with the reason).
+    """
+    try:
+        path = resolve(generator)
+    except GeneratorUnavailable:
+        return False
+    if path.suffix != ".gguf":
+        return False
+    return not _is_converted(_cache_folder(path, Path(cache_dir)))
+
+
+def _is_converted(folder: Path) -> bool:
+    return (folder / "config.json").is_file() and (folder / "model.safetensors").is_file()
 
 
 def quantize_int8(model: Any) -> Any:

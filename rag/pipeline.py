@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from rag.condense import condense, strip_instructions
 from rag.config import Config
 from rag.coverage import TermMatcher
 from rag.evidence import select_evidence
-from rag.generate import Generator
+from rag.generate import Generator, needs_conversion
 from rag.retrieve import Retriever
 from rag.speaker import attribution_for, speaker_sentences
 from rag.text import terms
@@ -71,23 +71,48 @@ def clean_question(question: Any, max_chars: int) -> str:
 class Verbatim:
     """Loads the index and models once, then answers questions about the corpus."""
 
-    def __init__(self, config: Config, embedder: Any = None, generator: Any = None):
+    def __init__(
+        self,
+        config: Config,
+        embedder: Any = None,
+        generator: Any = None,
+        progress: Callable[[str], None] | None = None,
+    ):
+        """Load the models and the index, building the index if it is missing or stale.
+
+        Args:
+            config: Settings.
+            embedder: A loaded MiniLM to share (tests, benchmarks); loaded when None.
+            generator: A loaded generator to share; built from ``config`` when None.
+            progress: Called with a short phrase ("loading the embedding model") as each
+                loading step starts, so a waiting reader can be told what is happening.
+        """
         self.config = config
+        report = progress or (lambda step: None)
         started = time.perf_counter()
+        report("loading the embedding model")
         self.embedder = embedder if embedder is not None else load_embedder()
-        self.index, self.rebuilt = ensure_index(config, lambda: self.embedder)
+        self.index, self.rebuilt = ensure_index(config, lambda: self.embedder, report)
         self.retriever = Retriever(self.index, self.embedder, config.rrf_k)
         # Word terms, IDF and word vectors are computed once so a question only looks them up.
+        report("preparing the word lists")
         self.matcher = TermMatcher(self.embedder, self.index.sentences)
         if generator is not None or config.generator == "none":
             self.generator = generator
         else:
+            first = needs_conversion(config.generator, config.model_cache_dir)
+            report(
+                "converting the language model for its first use (about 20 s, once)"
+                if first
+                else "loading the language model"
+            )
             self.generator = Generator(
                 config.generator, config.model_cache_dir, config.torch_threads, config.quantize
             )
         self.model_name = self.generator.name if self.generator is not None else "extractive"
         self.load_s = time.perf_counter() - started
         # A first query warms caches so the reader's first question is not the slow one.
+        report("warming up")
         self.search("warm up")
 
     @property

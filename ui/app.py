@@ -19,8 +19,10 @@ import rag.config  # noqa: F401  (sets the offline environment before gradio is 
 # isort: split
 import gradio as gr
 
+from index.corpus import read_corpus
 from rag.config import Config
 from ui import render
+from ui.loader import LoadFailed, PipelineLoader
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,8 @@ CSS = """
 #vq-chat .va-note { margin: .2em 0 !important; font-size: .8em;
   color: var(--body-text-color-subdued); }
 #vq-chat .va-error { color: #b91c1c; font-weight: 600; }
+#vq-status .vq-status { margin: 0; padding: 6px 10px; border-radius: 6px; font-size: .88rem;
+  background: rgba(245, 158, 11, .12); color: var(--body-text-color); }
 #vq-buttons button { min-width: 0; }
 #vq-article-label { margin: 0 0 6px; font-size: .9rem; color: var(--body-text-color-subdued); }
 #vq-article-label strong { color: var(--body-text-color); }
@@ -221,7 +225,10 @@ def build_app(bot: Any) -> gr.Blocks:
         shown = chat_messages(turns, show_scores)
         if question.strip():
             shown.append({"role": "user", "content": render.question_html(question)})
-            pending = {"role": "assistant", "content": render.pending_html()}
+            waiting = "Searching the article…"
+            if not getattr(bot, "ready", True):
+                waiting = "The models are still loading; your question is answered once they are."
+            pending = {"role": "assistant", "content": render.pending_html(waiting)}
             yield [*shown, pending], gr.update(), turns, ""
         turn: dict[str, Any] = {"question": question, "answer": None, "error": None}
         keep = gr.update()  # the textbox: left alone, or the question back if it was refused
@@ -305,6 +312,13 @@ def build_app(bot: Any) -> gr.Blocks:
                     "<div id='vq-header'><h1>Verbatim</h1><p>Answers about the article, "
                     "each backed by numbered quotes cut word for word from it.</p></div>"
                 )
+                # While the models load behind the page, say so, and what is loading.
+                loading = callable(getattr(bot, "status", None))
+                status = gr.HTML(
+                    render.status_html(bot.status()) if loading else "",
+                    elem_id="vq-status",
+                    visible=loading,
+                )
                 chatbot = gr.Chatbot(
                     value=[],
                     label="Chat",
@@ -375,6 +389,18 @@ def build_app(bot: Any) -> gr.Blocks:
             respond, [question, turns, k, show_scores], outputs, api_name=False, **run
         ).then(None, js=SCROLL_TO_FIRST)
         gr.api(ask_api, api_name="ask", concurrency_id="verbatim", concurrency_limit=1)
+        if loading:
+            timer = gr.Timer(1.0)
+
+            def show_status() -> tuple[Any, Any]:
+                text = bot.status()
+                # Once loading ends the timer stops; the line goes, or says why it failed.
+                shown = gr.update(value=render.status_html(text), visible=bool(text))
+                return shown, gr.Timer(active=bot.loading)
+
+            quiet = {"api_name": False, "show_progress": "hidden", "queue": False}
+            timer.tick(show_status, None, [status, timer], **quiet)
+            app.load(show_status, None, [status, timer], **quiet)
     app.queue(default_concurrency_limit=1)
     return app
 
@@ -434,10 +460,11 @@ def auth_for(host: str, env_value: str | None, waived: bool) -> tuple[str, str] 
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Load the pipeline (building the index if missing) and serve the chat.
+    """Serve the chat, loading the pipeline (building the index if missing) behind the page.
 
     Exits with status 2 before loading anything when the host and credentials do not fit
-    (see :func:`auth_for`).
+    (see :func:`auth_for`), and with status 1 and the reason when the corpus or a model cannot
+    be loaded.
     """
     import rag
 
@@ -471,10 +498,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     elif auth is not None:
         logger.info("the chat asks for the %s user name and password", AUTH_ENV)
-    bot = rag.load(config)
+    # The corpus is read up front: a file that cannot be read stops the start at once.
+    try:
+        documents = {d.source: d for d in read_corpus(config.corpus)}
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    # The page is served while the models load behind it (ui/loader.py).
+    bot = PipelineLoader(config, documents, rag.load)
     app = build_app(bot)
     url = launch(app, config.host, config.port, quiet=True, auth=auth)
-    print(f"Verbatim chat running at {url}  (Ctrl+C to stop)", flush=True)
+    print(f"Verbatim chat running at {url}  (Ctrl+C to stop); loading the models…", flush=True)
+    try:
+        bot.wait()
+    except LoadFailed as exc:
+        app.close()
+        raise SystemExit(f"error: the chat could not start: {exc}") from exc
+    print(f"Ready: the models and the index loaded in {bot.seconds:.1f} s.", flush=True)
     app.block_thread()
 
 

@@ -90,6 +90,13 @@ def pending_html(text: str = "Searching the article…") -> str:
     return f'<div class="va va-pending"><span class="va-writing">{esc(text)}</span></div>'
 
 
+def status_html(text: str) -> str:
+    """The loading line above the chat ("" once the models are ready)."""
+    if not text:
+        return ""
+    return f'<p class="vq-status" role="status" aria-live="polite">{esc(text)}</p>'
+
+
 def error_html(message: str) -> str:
     """A visible warning in the chat (bad question or a failure)."""
     return f'<div class="va va-error" role="alert">⚠️ {esc(message)}</div>'

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 
 
@@ -13,6 +17,12 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def port() -> int:
+    """A free local port."""
+    return free_port()
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +46,50 @@ def serve() -> Iterator[Callable[[Any], str]]:
 def app_url(serve, bot) -> str:
     """The chat around the real models."""
     return serve(bot)
+
+
+@pytest.fixture
+def gated_chat(bot, monkeypatch) -> Iterator[SimpleNamespace]:
+    """``ui.app.main()`` serving the real pipeline, whose load waits for ``release.set()``.
+
+    Yields the page ``url``, the ``release`` event and the ``runner`` thread running main().
+    """
+    import rag
+    import ui.app as ui_app
+
+    release = threading.Event()
+
+    def load(config, progress):
+        progress("loading the embedding model")
+        release.wait(300)
+        return bot
+
+    apps: list[Any] = []
+    real_launch = ui_app.launch
+
+    def launch(app, host, port, **kw):
+        apps.append(app)
+        return real_launch(app, host, port, **kw)
+
+    monkeypatch.setattr(rag, "load", load)
+    monkeypatch.setattr(ui_app, "launch", launch)
+    monkeypatch.setattr(ui_app.gr.Blocks, "block_thread", lambda self: None)
+    port = free_port()
+    runner = threading.Thread(target=ui_app.main, args=(["--port", str(port)],), daemon=True)
+    runner.start()
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield SimpleNamespace(url=url, release=release, runner=runner)
+    release.set()
+    runner.join(30)
+    for app in apps:
+        app.close()
 
 
 def pytest_collection_modifyitems(config, items) -> None:

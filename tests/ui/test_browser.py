@@ -197,3 +197,25 @@ def test_example_question_and_scores_setting(page):
     page.wait_for_function(
         "() => document.querySelector('#vq-chat .vq-where').textContent.includes('score')"
     )
+
+
+def test_page_says_it_is_loading_and_answers_once_loaded(browser, gated_chat):
+    context = browser.new_context(viewport={"width": 1440, "height": 960})
+    page = context.new_page()
+    page.goto(gated_chat.url, wait_until="load")
+    page.wait_for_selector(".vq-article .vq-p", timeout=30_000)
+    status = page.locator("#vq-status .vq-status")
+    status.wait_for(timeout=10_000)
+    assert "Getting ready: loading the embedding model" in status.inner_text()
+    page.fill("#vq-question textarea", "What did China do in 2019?")
+    page.click("#vq-send")
+    page.wait_for_function(
+        "() => (document.querySelector('#vq-chat .va-pending') || {}).textContent"
+        "?.includes('still loading')"
+    )
+    gated_chat.release.set()
+    page.wait_for_selector("#vq-chat .va-timings", timeout=ANSWER_TIMEOUT_MS)
+    assert "2019" in page.inner_text("#vq-chat .va-answer")
+    # The timer ticks each second; within a few the loading line is gone.
+    status.wait_for(state="hidden", timeout=10_000)
+    context.close()

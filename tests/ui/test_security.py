@@ -81,7 +81,7 @@ def fake_launch(monkeypatch):
     )
     monkeypatch.delenv(AUTH_ENV, raising=False)
     monkeypatch.delenv("VERBATIM_HOST", raising=False)
-    monkeypatch.setattr(rag, "load", lambda config: stub)
+    monkeypatch.setattr(rag, "load", lambda config, **kw: stub)
     monkeypatch.setattr(
         ui_app, "launch", lambda app, host, port, **kw: calls.append(dict(host=host, **kw)) or ""
     )
@@ -134,7 +134,7 @@ def locked_url(extractive_bot):
     real_launch = ui_app.launch
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(AUTH_ENV, "ann:pw")
-        mp.setattr(rag, "load", lambda config: extractive_bot)
+        mp.setattr(rag, "load", lambda config, **kw: extractive_bot)
         mp.setattr(ui_app.gr.Blocks, "block_thread", lambda self: None)
 
         def launch(app, host, port, **kw):
