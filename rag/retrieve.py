@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import bm25s
@@ -18,6 +20,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+# Query vectors kept for texts asked again (1.5 kB each); 0 turns the cache off.
+QUERY_CACHE_SIZE = 1024
 
 
 def rrf(rankings: list[list[int]], k: int = 60) -> dict[int, float]:
@@ -43,14 +48,31 @@ class Retriever:
         # BM25 is rebuilt in memory at load: it takes milliseconds for a corpus this size.
         self.bm25 = bm25s.BM25()
         self.bm25.index([terms(c.text) or ["\x00"] for c in index.chunks], show_progress=False)
+        # The most recent query vectors, oldest first.
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def embed_query(self, text: str) -> np.ndarray:
         """The unit-length query vector, shape ``(dim,)``."""
-        return embed(self.embedder, [text])[0]
+        return self.embed_texts([text])[0]
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
-        """Unit-length vectors of several queries in one model call."""
-        return embed(self.embedder, texts)
+        """Unit-length vectors of several queries, those not seen lately in one model call.
+
+        MiniLM is most of a search's time; the chat asks the same text again on Retry, for
+        the example questions, and when a follow-up repeats its question.
+        """
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+            if missing:
+                for text, vector in zip(missing, embed(self.embedder, missing), strict=True):
+                    self._vectors[text] = vector
+            for text in texts:
+                self._vectors.move_to_end(text)
+            found = [self._vectors[t] for t in texts]
+            while len(self._vectors) > QUERY_CACHE_SIZE:
+                self._vectors.popitem(last=False)
+        return np.stack(found) if found else embed(self.embedder, [])
 
     def search(self, query: str, k: int, query_vector: np.ndarray | None = None) -> list[Passage]:
         """Top ``k`` passages for ``query`` by fused dense and BM25 rank."""
