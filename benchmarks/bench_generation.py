@@ -3,6 +3,8 @@
 Run: ``.venv/bin/python benchmarks/bench_generation.py``. Prints figures; asserts none.
 For each dev question the bot answers, the prompt the pipeline builds is timed twice: one
 forward pass over the prompt (prefill), then a greedy reply of up to ``max_new_tokens``.
+Then each prompt is answered as the pipeline does (stop rules on), in turn with and without
+the cached system message, and the replies are compared.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 
 from rag.config import PROJECT_ROOT, Config
 from rag.eval.formats import load_items
+from rag.eval.metrics import percentile
 
 DEV = PROJECT_ROOT / "data" / "qa" / "dev.jsonl"
 
@@ -61,6 +64,27 @@ def main() -> None:
     def p50(values: list[float]) -> float:
         return statistics.median(values)
 
+    # The same prompts through Generator.stream, with and without the system-message cache,
+    # alternating so both see the same noise.
+    generator = bot.generator
+    with_cache, without_cache, same = [], [], 0
+    for item in items:
+        result = bot.search(item.question, list(item.history))
+        if result.verdict.abstain:
+            continue
+        citations, lead = bot._citations(result.evidence)
+        messages = compose.build_messages(result.query, citations[:lead])
+        replies = []
+        for cached, times in ((True, with_cache), (False, without_cache)):
+            if not cached:
+                generator._system_cache = lambda messages, input_ids: None
+            started = time.perf_counter()
+            replies.append(generator.generate(messages, config.max_new_tokens, 30.0))
+            times.append(time.perf_counter() - started)
+            if not cached:
+                del generator._system_cache  # back to the method
+        same += replies[0] == replies[1]
+
     print(f"questions timed                 {len(totals)}")
     print(f"prompt tokens p50               {p50(prompt_tokens):.0f}")
     print(f"prefill p50                     {1000 * p50(prefill_per_token):.1f} ms/token")
@@ -70,6 +94,18 @@ def main() -> None:
     print(f"generation p50 (no stop rule)   {p50(totals):.2f} s")
     bound = p50(prompt_tokens) * p50(prefill_per_token) + 10 * p50(decode_per_token)
     print(f"floor for a 10-token reply      {bound:.2f} s (prefill + 10 decoded tokens)")
+    n = len(with_cache)
+    print(f"system-message cache, {n} dev prompts answered with the pipeline's stop rules:")
+    for label, times in (("without", without_cache), ("with", with_cache)):
+        print(
+            f"  {label:<8} p50 {p50(times):.2f} s  p95 {percentile(times, 95):.2f} s  "
+            f"mean {statistics.fmean(times):.2f} s"
+        )
+    saved = p50(without_cache) - p50(with_cache)
+    print(
+        f"  p50 saved {saved:.2f} s ({p50(without_cache) / p50(with_cache):.2f}x); "
+        f"replies identical {same}/{n}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.util
 import logging
@@ -158,6 +159,8 @@ class Generator:
         self.name += "+int8" if quantize == "int8" else ""
         self.load_s = time.perf_counter() - started
         self._lock = threading.Lock()
+        # The system message's token ids and their keys and values, computed on first use.
+        self._prefix: tuple[str, Any, Any] | None = None
         logger.info("generator %s loaded in %.2fs", self.name, self.load_s)
 
     def _inputs(self, messages: list[dict[str, str]]) -> Any:
@@ -165,6 +168,39 @@ class Generator:
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
         return encoded
+
+    def _system_cache(self, messages: list[dict[str, str]], input_ids: Any) -> Any:
+        """A copy of the keys and values of the prompt's system message, or None.
+
+        Every prompt starts with the same system message (a third of SmolLM2's prompt), so it
+        is run through the model once and each reply starts after it. None when the prompt
+        has no system message, or its tokens do not start with that message's own tokens.
+        """
+        import torch
+
+        if not messages or messages[0].get("role") != "system":
+            return None
+        system = messages[0]["content"]
+        if self._prefix is None or self._prefix[0] != system:
+            ids = cache = None
+            try:
+                ids = self.tokenizer.apply_chat_template(
+                    messages[:1], return_tensors="pt", return_dict=True
+                )["input_ids"]
+            except Exception as exc:  # a chat template without a system role
+                logger.info("no system-message cache for %s: %s", self.name, exc)
+            if ids is not None:
+                with torch.inference_mode():
+                    cache = self.model(input_ids=ids, use_cache=True).cache
+            self._prefix = (system, ids, cache)
+        _, ids, cache = self._prefix
+        if cache is None:
+            return None
+        n = ids.shape[1]
+        if input_ids.shape[1] <= n or not torch.equal(input_ids[0, :n], ids[0]):
+            return None
+        # generate() appends to the cache it is given; the stored one must stay the prefix.
+        return copy.deepcopy(cache)
 
     def stream(
         self,
@@ -204,11 +240,12 @@ class Generator:
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         errors: list[BaseException] = []
 
-        def run() -> None:
+        def run(cache: Any) -> None:
             try:
                 with torch.inference_mode():
                     output = self.model.generate(
                         **inputs,
+                        **({"cache": cache} if cache is not None else {}),
                         max_new_tokens=max_new_tokens,
                         do_sample=False,
                         streamer=streamer,
@@ -226,7 +263,8 @@ class Generator:
 
         # One generation at a time: two cores gain nothing from interleaving two.
         with self._lock:
-            worker = threading.Thread(target=run, daemon=True)
+            cache = self._system_cache(messages, inputs["input_ids"])
+            worker = threading.Thread(target=run, args=(cache,), daemon=True)
             worker.start()
             yield from streamer
             worker.join()
