@@ -20,7 +20,7 @@ import tempfile
 import time
 import urllib.request
 
-from rag.config import PROJECT_ROOT
+from rag.config import PROJECT_ROOT, Config
 
 QUESTION = "How many overdose deaths were there in the U.S. last year?"
 IMPORTS = ("torch", "sentence_transformers", "transformers", "gradio", "faiss")
@@ -39,7 +39,9 @@ def import_seconds(module: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def time_to_page_and_answer(env: dict[str, str], timeout_s: float = 600.0) -> tuple[float, float]:
+def time_to_page_and_answer(
+    env: dict[str, str], root: str, timeout_s: float = 600.0
+) -> tuple[float, float]:
     """Seconds from the start to the page being served, and to the first answer of ``/ask``."""
     from gradio_client import Client
 
@@ -47,7 +49,7 @@ def time_to_page_and_answer(env: dict[str, str], timeout_s: float = 600.0) -> tu
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "ui.app", "--port", str(port)],
-        cwd=PROJECT_ROOT,
+        cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -77,9 +79,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--fresh", action="store_true", help="empty index and model cache")
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument(
+        "--root",
+        default=str(PROJECT_ROOT),
+        help="checkout whose ui.app to start, e.g. a git worktree of an older commit to compare",
+    )
     args = parser.parse_args()
 
     env = dict(os.environ)
+    # Another checkout (--root) starts on this one's index and converted model, not a fresh one.
+    config = Config.from_env()
+    env.setdefault("VERBATIM_INDEX_DIR", config.index_dir)
+    env.setdefault("VERBATIM_MODEL_CACHE_DIR", config.model_cache_dir)
     with tempfile.TemporaryDirectory() as tmp:
         label = "with index and model cache"
         if args.fresh:
@@ -88,7 +99,7 @@ def main() -> None:
             if args.fresh:
                 env["VERBATIM_INDEX_DIR"] = f"{tmp}/index-{run}"
                 env["VERBATIM_MODEL_CACHE_DIR"] = f"{tmp}/models-{run}"
-            page_s, answer_s = time_to_page_and_answer(env)
+            page_s, answer_s = time_to_page_and_answer(env, args.root)
             target = 30 if args.fresh else 10
             print(
                 f"{label}, run {run + 1}: page served {page_s:5.1f} s "
