@@ -37,6 +37,27 @@ _INVISIBLE = re.compile(
 )
 
 
+def load_generator(config: Config, progress: Callable[[str], None] | None = None) -> Any:
+    """The generator ``config`` names, or None for ``none``; ``progress`` is told whether it
+    is converted first (tens of seconds, once) or loaded from the cache.
+
+    Raises:
+        GeneratorUnavailable: the model cannot be found or read; the message says why.
+    """
+    if config.generator == "none":
+        return None
+    if progress is not None:
+        first = needs_conversion(config.generator, config.model_cache_dir)
+        progress(
+            "converting the language model for its first use (about 20 s, once)"
+            if first
+            else "loading the language model"
+        )
+    return Generator(
+        config.generator, config.model_cache_dir, config.torch_threads, config.quantize
+    )
+
+
 @dataclass(frozen=True)
 class SearchResult:
     """Retrieval for one question: the query used, passages, evidence and the abstain verdict."""
@@ -97,19 +118,7 @@ class Verbatim:
         # Word terms, IDF and word vectors are computed once so a question only looks them up.
         report("preparing the word lists")
         self.matcher = TermMatcher(self.embedder, self.index.sentences)
-        if generator is not None or config.generator == "none":
-            self.generator = generator
-        else:
-            first = needs_conversion(config.generator, config.model_cache_dir)
-            report(
-                "converting the language model for its first use (about 20 s, once)"
-                if first
-                else "loading the language model"
-            )
-            self.generator = Generator(
-                config.generator, config.model_cache_dir, config.torch_threads, config.quantize
-            )
-        self.model_name = self.generator.name if self.generator is not None else "extractive"
+        self.generator = generator if generator is not None else load_generator(config, report)
         self.load_s = time.perf_counter() - started
         # A first query warms caches so the reader's first question is not the slow one.
         report("warming up")
@@ -118,6 +127,16 @@ class Verbatim:
     @property
     def documents(self) -> dict[str, Any]:
         return self.index.documents
+
+    @property
+    def model_name(self) -> str:
+        """The generator's name, or ``extractive`` when answers are the quotes alone."""
+        return self.generator.name if self.generator is not None else "extractive"
+
+    def attach_generator(self, generator: Any) -> None:
+        """Let ``generator`` write the short answers from the next question on (the chat loads
+        it after the rest, answering from the quotes meanwhile)."""
+        self.generator = generator
 
     def search(
         self, question: str, history: Sequence[dict[str, Any]] | None = None, k: int | None = None
@@ -191,9 +210,12 @@ class Verbatim:
             ValueError: the question is empty or too long.
         """
         started = time.perf_counter()
+        # One generator for the whole answer, even if another is attached meanwhile.
+        generator = self.generator
         result = self.search(question, history, k)
         timings = {"retrieve_s": round(result.seconds, 4)}
-        base = Answer(question=result.question, answer="", abstained=False, model=self.model_name)
+        model = generator.name if generator is not None else "extractive"
+        base = Answer(question=result.question, answer="", abstained=False, model=model)
         if result.verdict.abstain:
             related = compose.as_citations(list(result.evidence), self.documents)
             timings.update(generate_s=0.0, total_s=round(time.perf_counter() - started, 4))
@@ -210,7 +232,7 @@ class Verbatim:
         # The quotes are known before the model writes: show them at once.
         yield dataclasses.replace(base, citations=citations, mode="partial", complete=False)
         gen_started = time.perf_counter()
-        answer_text, mode = yield from self._compose(result, citations, lead, base)
+        answer_text, mode = yield from self._compose(generator, result, citations, lead, base)
         timings.update(
             generate_s=round(time.perf_counter() - gen_started, 4),
             total_s=round(time.perf_counter() - started, 4),
@@ -242,9 +264,9 @@ class Verbatim:
         return compose.make_citations(picked, self.documents), lead
 
     def _compose(
-        self, result: SearchResult, citations: tuple, lead: int, base: Answer
+        self, generator: Any, result: SearchResult, citations: tuple, lead: int, base: Answer
     ) -> Iterator[Answer]:
-        if self.generator is None:
+        if generator is None:
             return compose.extractive_answer(citations[:lead]), "extractive"
         # The model's answer must stand in the quote it answers from, so that is all it sees.
         quotes = citations[:lead]
@@ -252,7 +274,7 @@ class Verbatim:
         written = ""
         outcome: dict[str, bool] = {}
         # A reply that already holds a word no quote has will be rejected: stop it there.
-        for piece in self.generator.stream(
+        for piece in generator.stream(
             messages,
             self.config.max_new_tokens,
             self.config.generation_timeout_s,

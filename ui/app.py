@@ -509,10 +509,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     url = launch(app, config.host, config.port, quiet=True, auth=auth)
     print(f"Verbatim chat running at {url}  (Ctrl+C to stop); loading the models…", flush=True)
     try:
-        bot.wait()
+        bot.wait_all()
     except LoadFailed as exc:
         app.close()
         raise SystemExit(f"error: the chat could not start: {exc}") from exc
+    if bot.generator_error is not None:
+        print(f"The language model could not load; answers are quotes alone: {bot.generator_error}")
     print(f"Ready: the models and the index loaded in {bot.seconds:.1f} s.", flush=True)
     app.block_thread()
 

@@ -3,6 +3,8 @@
 Importing torch and sentence-transformers and reading the models takes longer than importing
 Gradio and serving the page. So the page comes first: a reader sees the article and can type
 while the models load, and a question asked meanwhile is answered as soon as they are ready.
+The language model comes last: once retrieval is ready, answers are the verbatim quotes alone
+until it is (on a first start its conversion alone takes longer than everything else).
 """
 
 from __future__ import annotations
@@ -35,35 +37,61 @@ class PipelineLoader:
         config: Config,
         documents: Mapping[str, Document],
         load: Callable[..., Any],
+        load_generator: Callable[..., Any] | None = None,
     ):
         """Start loading.
 
         Args:
             config: Settings of the pipeline.
             documents: The corpus by source name, read up front for the article panel.
-            load: Called as ``load(config, progress=callback)`` in the background, e.g.
-                :func:`rag.load`.
+            load: Called as ``load(config, progress=callback)`` in the background with the
+                generator set to ``none``, e.g. :func:`rag.load`.
+            load_generator: Called as ``load_generator(config, progress)`` next, when the
+                config names a generator; by default :func:`rag.pipeline.load_generator`.
         """
         self.config = config
         self.documents = dict(documents)
         self.started = time.perf_counter()
         self.seconds: float | None = None
+        self.generator_error: BaseException | None = None
         self._step = "starting"
         self._bot: Any = None
         self._error: BaseException | None = None
+        self._ready = threading.Event()
         self._done = threading.Event()
         self._load = load
+        self._load_generator = load_generator
         threading.Thread(target=self._run, name="verbatim-load", daemon=True).start()
 
     def _run(self) -> None:
         try:
-            self._bot = self._load(self.config, progress=self._progress)
+            # Retrieval first: from then on a question gets its verbatim quotes.
+            self._bot = self._load(self.config.replace(generator="none"), progress=self._progress)
         except BaseException as exc:  # reported to every waiter and to main()
             self._error = exc
             logger.error("loading the pipeline failed: %s", exc)
-        finally:
-            self.seconds = time.perf_counter() - self.started
-            self._done.set()
+            self._finish()
+            self._ready.set()  # wakes the waiters, who see the error
+            return
+        self._ready.set()
+        if self.config.generator != "none" and getattr(self._bot, "generator", None) is None:
+            logger.info("retrieval ready in %.1f s", time.perf_counter() - self.started)
+            try:
+                self._bot.attach_generator(self._generator())
+            except Exception as exc:  # the chat goes on with the quotes alone
+                self.generator_error = exc
+                logger.error("the language model could not load; answers are quotes: %s", exc)
+        self._finish()
+
+    def _generator(self) -> Any:
+        load = self._load_generator
+        if load is None:
+            from rag.pipeline import load_generator as load
+        return load(self.config, self._progress)
+
+    def _finish(self) -> None:
+        self.seconds = time.perf_counter() - self.started
+        self._done.set()
         if self._error is None:
             logger.info("models and index ready in %.1f s", self.seconds)
 
@@ -78,27 +106,50 @@ class PipelineLoader:
 
     @property
     def ready(self) -> bool:
-        """Whether the pipeline has loaded (False while loading and after a failure)."""
-        return self._done.is_set() and self._error is None
+        """Whether questions can be answered (perhaps with quotes alone, until the language
+        model is there); False while retrieval loads and after a failure."""
+        return self._ready.is_set() and self._error is None
 
     def status(self) -> str:
-        """One line for the reader: what is loading, why it failed, or "" once ready."""
+        """One line for the reader: what is loading, why it failed, or "" once all is ready."""
+        if self._error is not None:
+            return f"The chat could not start: {self._error}"
+        if self.generator_error is not None:
+            return (
+                f"The language model could not load ({self.generator_error}); "
+                "answers are the quotes alone."
+            )
         if self._done.is_set():
-            return "" if self._error is None else f"The chat could not start: {self._error}"
+            return ""
         waited = time.perf_counter() - self.started
+        if self._ready.is_set():
+            return (
+                "Answering with quotes alone until the language model is ready: "
+                f"{self._step} ({waited:.0f} s)."
+            )
         return f"Getting ready: {self._step} ({waited:.0f} s)."
 
     def wait(self, timeout: float | None = None) -> Any:
-        """The loaded pipeline, once it is there.
+        """The pipeline, once it can answer (the language model may still be loading).
 
         Raises:
             LoadFailed: loading failed (the message says why) or ``timeout`` passed first.
         """
-        if not self._done.wait(timeout):
-            raise LoadFailed(f"the models are still loading after {timeout} s")
+        self._ready.wait(timeout)
         if self._error is not None:
             raise LoadFailed(str(self._error)) from self._error
+        if not self._ready.is_set():
+            raise LoadFailed(f"the models are still loading after {timeout} s")
         return self._bot
+
+    def wait_all(self) -> Any:
+        """The pipeline once loading has ended, with or without its language model.
+
+        Raises:
+            LoadFailed: as :meth:`wait`.
+        """
+        self._done.wait()
+        return self.wait()
 
     def ask_stream(
         self,

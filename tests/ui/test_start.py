@@ -40,17 +40,43 @@ def test_a_question_sent_while_loading_is_answered_once_loaded(gated_chat, artic
     assert not gated_chat.runner.is_alive()  # main() went on to serve
 
 
-def test_a_load_that_fails_stops_the_chat_with_the_reason(monkeypatch, config, tmp_path, port):
+def test_without_its_language_model_the_chat_answers_with_quotes_and_says_why(
+    monkeypatch, config, tmp_path, port, capsys, article_text
+):
+    apps: list = []
+    real_launch = ui_app.launch
+    monkeypatch.setattr(
+        ui_app, "launch", lambda app, *a, **kw: apps.append(app) or real_launch(app, *a, **kw)
+    )
+    monkeypatch.setattr(ui_app.gr.Blocks, "block_thread", lambda self: None)
+    monkeypatch.setenv("VERBATIM_INDEX_DIR", config.index_dir)
+    monkeypatch.setenv("VERBATIM_GENERATOR", str(tmp_path / "no-such-model"))
+    ui_app.main(["--port", str(port)])
+    try:
+        out = capsys.readouterr().out
+        assert "could not load; answers are quotes alone" in out and "no-such-model" in out
+        client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+        result = client.predict(QUESTION, api_name="/ask")
+        assert result["model"] == "extractive" and result["citations"]
+        for c in result["citations"]:
+            assert article_text[c["start"] : c["end"]] == c["quote"]
+    finally:
+        for app in apps:
+            app.close()
+
+
+def test_a_load_that_fails_stops_the_chat_with_the_reason(monkeypatch, tmp_path, port):
     served: list[str] = []
     real_launch = ui_app.launch
     monkeypatch.setattr(
         ui_app, "launch", lambda *a, **kw: served.append(real_launch(*a, **kw)) or served[-1]
     )
-    monkeypatch.setenv("VERBATIM_INDEX_DIR", config.index_dir)
-    monkeypatch.setenv("VERBATIM_GENERATOR", str(tmp_path / "no-such-model"))
+    not_a_folder = tmp_path / "index-file"
+    not_a_folder.write_text("not an index", encoding="utf-8")
+    monkeypatch.setenv("VERBATIM_INDEX_DIR", str(not_a_folder))
     with pytest.raises(SystemExit) as info:
         ui_app.main(["--port", str(port)])
-    assert "could not start" in str(info.value) and "no-such-model" in str(info.value)
+    assert "could not start" in str(info.value) and "index-file" in str(info.value)
     with pytest.raises(httpx.ConnectError):
         httpx.get(served[0], timeout=5)  # the server was closed, not left half-working
 
@@ -64,17 +90,19 @@ def test_an_unreadable_corpus_stops_the_chat_before_serving(monkeypatch, tmp_pat
         ui_app.main(["--port", str(port)])
 
 
-def test_python_m_ui_app_serves_then_answers(config, article_text, port):
+def test_python_m_ui_app_serves_then_answers(config, article_text, port, tmp_path):
     """The entry point `make chat` runs, as a separate process with the real models."""
     env = dict(os.environ, VERBATIM_INDEX_DIR=config.index_dir)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ui.app", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = tmp_path / "chat.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ui.app", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 120
@@ -85,11 +113,18 @@ def test_python_m_ui_app_serves_then_answers(config, article_text, port):
             except httpx.HTTPError:
                 time.sleep(0.2)
         client = gradio_client.Client(url, verbose=False)
-        result = client.predict(QUESTION, api_name="/ask")
+        # Answered as soon as retrieval is ready, by the quotes if the model is still loading.
+        first = client.predict(QUESTION, api_name="/ask")
+        while time.monotonic() < deadline and "Ready: the models" not in log.read_text():
+            time.sleep(0.5)
+        then = client.predict(QUESTION, api_name="/ask")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    output = log.read_text()
+    assert "Verbatim chat running at" in output and "Ready: the models" in output
+    assert then["model"].startswith("SmolLM2")
+    for result in (first, then):
         assert any("105,000" in c["quote"] for c in result["citations"])
         for c in result["citations"]:
             assert article_text[c["start"] : c["end"]] == c["quote"]
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=30)[0]
-    assert "Verbatim chat running at" in output and "Ready: the models" in output
