@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
 from rag.config import PROJECT_ROOT, Config
 
@@ -39,40 +40,49 @@ def import_seconds(module: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def time_to_page_and_answer(
-    env: dict[str, str], root: str, timeout_s: float = 600.0
-) -> tuple[float, float]:
-    """Seconds from the start to the page being served, and to the first answer of ``/ask``."""
+def time_start(env: dict[str, str], root: str, timeout_s: float = 600.0) -> dict[str, float]:
+    """Seconds from the start to the page being served (``page``), to the first answer of
+    ``/ask`` sent as soon as the page is up (``answer``), and to the language model being
+    loaded too (``model``: the chat prints "Ready:"; None for a checkout that does not)."""
     from gradio_client import Client
 
     port = free_port()
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ui.app", "--port", str(port)],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        page_s = None
-        while page_s is None and time.perf_counter() - started < timeout_s:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        page_s = time.perf_counter() - started
-            except OSError:
-                time.sleep(0.1)
-        if page_s is None:
-            raise TimeoutError("the chat did not serve a page in time")
-        answer = Client(url, verbose=False).predict(QUESTION, api_name="/ask")
-        if not answer.get("citations"):
-            raise RuntimeError(f"the first answer came back without quotes: {answer}")
-        return page_s, time.perf_counter() - started
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ui.app", "--port", str(port)],
+            cwd=root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            figures: dict[str, float] = {}
+            while "page" not in figures and time.perf_counter() - started < timeout_s:
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        if response.status == 200:
+                            figures["page"] = time.perf_counter() - started
+                except OSError:
+                    time.sleep(0.1)
+            if "page" not in figures:
+                raise TimeoutError("the chat did not serve a page in time")
+            answer = Client(url, verbose=False).predict(QUESTION, api_name="/ask")
+            if not answer.get("citations"):
+                raise RuntimeError(f"the first answer came back without quotes: {answer}")
+            figures["answer"] = time.perf_counter() - started
+            while time.perf_counter() - started < timeout_s:
+                if "Ready:" in Path(log.name).read_text(errors="replace"):
+                    figures["model"] = time.perf_counter() - started
+                    break
+                if process.poll() is not None:
+                    break
+                time.sleep(0.2)
+            return figures
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def main() -> None:
@@ -99,12 +109,14 @@ def main() -> None:
             if args.fresh:
                 env["VERBATIM_INDEX_DIR"] = f"{tmp}/index-{run}"
                 env["VERBATIM_MODEL_CACHE_DIR"] = f"{tmp}/models-{run}"
-            page_s, answer_s = time_to_page_and_answer(env, args.root)
+            figures = time_start(env, args.root)
             target = 30 if args.fresh else 10
+            page_s, answer_s = figures["page"], figures["answer"]
+            model = f", model ready {figures['model']:5.1f} s" if "model" in figures else ""
             print(
                 f"{label}, run {run + 1}: page served {page_s:5.1f} s "
                 f"(target < {target} s: {page_s / target:.2f}x), "
-                f"first answer {answer_s:5.1f} s ({answer_s / target:.2f}x)"
+                f"first answer {answer_s:5.1f} s ({answer_s / target:.2f}x){model}"
             )
     for module in IMPORTS:
         seconds = import_seconds(module)
