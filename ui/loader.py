@@ -54,7 +54,7 @@ class PipelineLoader:
         self.started = time.perf_counter()
         self.seconds: float | None = None
         self.generator_error: BaseException | None = None
-        self._step = "starting"
+        self._step = "loading the libraries"
         self._bot: Any = None
         self._error: BaseException | None = None
         self._ready = threading.Event()
@@ -121,13 +121,12 @@ class PipelineLoader:
             )
         if self._done.is_set():
             return ""
-        waited = time.perf_counter() - self.started
         if self._ready.is_set():
-            return (
-                "Answering with quotes alone until the language model is ready: "
-                f"{self._step} ({waited:.0f} s)."
-            )
-        return f"Getting ready: {self._step} ({waited:.0f} s)."
+            return f"Answering with quotes alone until the language model is ready: {self._step}."
+        return (
+            f"Getting ready: {self._step}… A question sent now is answered as soon as the "
+            "models are loaded."
+        )
 
     def wait(self, timeout: float | None = None) -> Any:
         """The pipeline, once it can answer (the language model may still be loading).
