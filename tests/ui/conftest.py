@@ -19,6 +19,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def page_served(url: str, timeout_s: float, alive: Callable[[], bool] = lambda: True) -> bool:
+    """Poll ``url`` until it answers 200 (True), ``timeout_s`` passes or ``alive()`` is False."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and alive():
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return False
+
+
+@pytest.fixture(scope="session")
+def wait_for_page() -> Callable[..., bool]:
+    """:func:`page_served`, for test modules (which cannot import this conftest)."""
+    return page_served
+
+
 @pytest.fixture
 def port() -> int:
     """A free local port."""
@@ -78,13 +96,7 @@ def gated_chat(bot, monkeypatch) -> Iterator[SimpleNamespace]:
     runner = threading.Thread(target=ui_app.main, args=(["--port", str(port)],), daemon=True)
     runner.start()
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    page_served(url, 60)
     yield SimpleNamespace(url=url, release=release, runner=runner)
     release.set()
     runner.join(30)

@@ -90,7 +90,7 @@ def test_an_unreadable_corpus_stops_the_chat_before_serving(monkeypatch, tmp_pat
         ui_app.main(["--port", str(port)])
 
 
-def test_python_m_ui_app_serves_then_answers(config, article_text, port, tmp_path):
+def test_python_m_ui_app_serves_then_answers(config, article_text, port, tmp_path, wait_for_page):
     """The entry point `make chat` runs, as a separate process with the real models."""
     env = dict(os.environ, VERBATIM_INDEX_DIR=config.index_dir)
     log = tmp_path / "chat.log"
@@ -106,12 +106,7 @@ def test_python_m_ui_app_serves_then_answers(config, article_text, port, tmp_pat
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_for_page(url, 120, alive=lambda: process.poll() is None)
         client = gradio_client.Client(url, verbose=False)
         # Answered as soon as retrieval is ready, by the quotes if the model is still loading.
         first = client.predict(QUESTION, api_name="/ask")
