@@ -39,7 +39,7 @@ def main() -> None:
         result = bot.search(item.question, list(item.history))
         if result.verdict.abstain:
             continue
-        citations, lead = bot._citations(result.evidence)
+        citations, lead = bot._citations(result)
         inputs = bot.generator._inputs(compose.build_messages(result.query, citations[:lead]))
         n_prompt = inputs["input_ids"].shape[1]
         with torch.inference_mode():
@@ -72,7 +72,7 @@ def main() -> None:
         result = bot.search(item.question, list(item.history))
         if result.verdict.abstain:
             continue
-        citations, lead = bot._citations(result.evidence)
+        citations, lead = bot._citations(result)
         messages = compose.build_messages(result.query, citations[:lead])
         replies = []
         for cached, times in ((True, with_cache), (False, without_cache)):

@@ -49,7 +49,7 @@ def main() -> None:
         for item in items:
             result = bot.search(item.question, list(item.history))
             if not result.verdict.abstain:
-                citations, lead = bot._citations(result.evidence)
+                citations, lead = bot._citations(result)
                 prompt = compose.build_messages(result.query, citations[:lead])
                 reply = generator.generate(prompt, config.max_new_tokens, 60.0)
                 replies[quantize].append(reply)

@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 def _config(args: argparse.Namespace) -> Config:
     overrides: dict[str, Any] = {
         "generator": getattr(args, "generator", None),
+        "writer": getattr(args, "writer", None),
         "top_k": getattr(args, "k", None),
         "index_dir": getattr(args, "index_dir", None),
     }
@@ -119,7 +120,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     verdict = result.verdict
     print(
         f"Answerable: {not verdict.abstain} ({verdict.reason}; similarity "
-        f"{verdict.similarity:.3f}, coverage {verdict.coverage:.2f}) "
+        f"{verdict.similarity:.3f}) "
         f"in {result.seconds * 1000:.1f} ms"
     )
     return 0
@@ -172,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--history", help="JSON file with earlier [{role, content}] messages")
     p.add_argument("--generator", help="'smollm2', 'none', a model folder or a .gguf file")
+    p.add_argument(
+        "--writer", choices=("quote", "model"), help="quote (default) or model-written answers"
+    )
     p.add_argument("-k", type=int, default=None)
     p.add_argument("--corpus", nargs="+")
     p.set_defaults(func=cmd_ask)
@@ -182,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int)
     p.add_argument("-k", "--k", type=int, default=None, dest="k")
     p.add_argument("--generator")
+    p.add_argument(
+        "--writer", choices=("quote", "model"), help="quote (default) or model-written answers"
+    )
     p.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE")
     p.add_argument("--export-ragas", metavar="FILE")
     p.add_argument("--corpus", nargs="+")

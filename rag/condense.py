@@ -19,13 +19,6 @@ _NAME = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:of\s+the\s+|of\s+|the\s+)?[A-Z][\w
 _QUESTION_WORDS = frozenset("who what when where which why how is are was were did does do".split())
 
 
-def question_names(question: str) -> list[str]:
-    """The names a question gives: :func:`names`, less a lone capitalised first word, which
-    may only be starting the sentence ("Summarise …", "Beijing?" is kept only mid-question)."""
-    start = question.lstrip()
-    return [n for n in names(question) if " " in n or not start.startswith(n)]
-
-
 def refers_back(question: str) -> bool:
     """True when the question leans on something said before (a pronoun or "that")."""
     return bool(_REFERS_BACK.search(question))
@@ -61,43 +54,38 @@ def resolve(question: str, referent: str) -> str:
     return question[: match.start()] + word + question[match.end() :]
 
 
+def elliptical(question: str) -> bool:
+    """True when the question has no verb of its own ("And in 2019?", "What about Mexico?"):
+    it can only be read with the question before it."""
+    from rag.nlp import parse
+
+    return not any(t.pos_ in ("VERB", "AUX") for t in parse(question))
+
+
 def condense(question: str, history: Sequence[dict[str, Any]] | None) -> str:
     """The query to retrieve with: the question, with what it refers back to.
 
-    What a follow-up refers to is taken as the names in the last exchange (the user's question
-    first); without names, the last question itself. The first personal pronoun is replaced
-    by the first name, so the query reads as the question a reader would ask on its own; the
-    other names follow it.
+    A question without a verb follows the last question it continues. Otherwise what a
+    follow-up refers to is taken as the names in the last exchange (the user's question
+    first, then the bot's answer); without names, the last question itself. The first
+    personal pronoun is replaced by the first name, so the query reads as the question a
+    reader would ask on its own; with no personal pronoun to replace ("that report"), the
+    names follow the question.
     """
-    if not history or not refers_back(question):
+    if not history:
         return question
     last_user = next((m for m in reversed(history) if m.get("role") == "user"), None)
     last_bot = next((m for m in reversed(history) if m.get("role") == "assistant"), None)
+    if last_user is not None and elliptical(question):
+        return f"{str(last_user.get('content', '')).strip()} {question}"
+    if not refers_back(question):
+        return question
     earlier = [str(m.get("content", "")) for m in (last_user, last_bot) if m]
     referents = [n for text in earlier for n in names(text) if n not in question]
     if not referents and earlier:
         return " ".join([question, earlier[0]])
     referents = list(dict.fromkeys(referents))[:3]
     resolved = resolve(question, referents[0])
-    rest = referents[1:] if resolved != question else referents
-    return " ".join([resolved, *rest])
-
-
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:rules?|instructions?|"
-    r"prompt|article|above|previous|guidelines?)\b|\b(?:you are now|pretend|act as|"
-    r"respond with|reply with|answer with|say that|just say|system prompt|system override|"
-    r"unrestricted mode|jailbreak|developer mode)\b",
-    re.IGNORECASE,
-)
-_SENTENCES = re.compile(r"[^.!?:;]+[.!?:;]*")
-
-
-def strip_instructions(question: str) -> str:
-    """The question without sentences that try to instruct the bot ("ignore your rules…").
-
-    Such text is never obeyed; dropping it keeps it from steering retrieval. If every
-    sentence looks like an instruction, the question is returned unchanged.
-    """
-    kept = [s for s in _SENTENCES.findall(question) if s.strip() and not _INSTRUCTION.search(s)]
-    return " ".join(s.strip().strip(":;").strip() for s in kept) if kept else question
+    # Once the pronoun names its referent the query reads as a question of its own; other
+    # names would only pull it towards the last answer.
+    return resolved if resolved != question else " ".join([question, *referents])

@@ -48,13 +48,16 @@ class Config:
             layers, except the output head, as dynamic int8. That is about 2x faster here but
             wrecks SmolLM2-135M's replies (docs/performance.md); it is meant for larger models,
             measured first with ``benchmarks/bench_quantize.py``.
+        writer: ``quote`` (default): the answer is the chosen quote, and the generator only
+            scores which sentence answers (query likelihood). ``model``: the generator also
+            writes a one-sentence answer, shown only if every word of it stands in the quote
+            it cites; meant for larger models (SmolLM2-135M passes that check for few answers
+            and doubles the answer time).
         max_new_tokens: Generation budget for the short answer.
         generation_timeout_s: After this, generation stops and the extractive answer is used.
         max_question_chars: Longest question accepted.
-        abstain_min_similarity: Below this best-sentence cosine the bot abstains.
-        abstain_min_coverage: Below this IDF-weighted share of the question's words found in
-            the evidence (by stem or by MiniLM word similarity) the bot abstains. Both were
-            calibrated on data/qa/dev.jsonl (see docs/abstention.md).
+        abstain_min_similarity: Below this best-sentence MiniLM cosine the bot abstains;
+            chosen on data/qa/dev.jsonl only (see docs/abstention.md).
         host: Interface the web chat binds to.
         port: Port of the web chat.
         torch_threads: Threads torch may use.
@@ -71,11 +74,11 @@ class Config:
     index_type: str = "auto"
     generator: str = "smollm2"
     quantize: str = "none"
+    writer: str = "quote"
     max_new_tokens: int = 32
     generation_timeout_s: float = 8.0
     max_question_chars: int = 2000
-    abstain_min_similarity: float = 0.45
-    abstain_min_coverage: float = 0.25
+    abstain_min_similarity: float = 0.25
     host: str = "127.0.0.1"
     port: int = 7860
     torch_threads: int = 2
@@ -89,6 +92,8 @@ class Config:
             raise ValueError("top_k and evidence_k must be at least 1")
         if self.quantize not in ("int8", "none"):
             raise ValueError(f"quantize must be 'int8' or 'none', not {self.quantize!r}")
+        if self.writer not in ("quote", "model"):
+            raise ValueError(f"writer must be 'quote' or 'model', not {self.writer!r}")
         if self.max_question_chars < 1:
             raise ValueError("max_question_chars must be at least 1")
 

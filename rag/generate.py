@@ -163,6 +163,11 @@ class Generator:
         self._prefix: tuple[str, Any, Any] | None = None
         logger.info("generator %s loaded in %.2fs", self.name, self.load_s)
 
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while the model runs; other users of the model (the likelihood scorer) share it."""
+        return self._lock
+
     def _inputs(self, messages: list[dict[str, str]]) -> Any:
         encoded = self.tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True

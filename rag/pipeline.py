@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -13,28 +12,24 @@ from typing import Any
 from index.build import ensure_index
 from index.embed import load_embedder
 from rag import compose
-from rag.abstain import Verdict, decide, typed_first
-from rag.condense import condense, strip_instructions
+from rag.abstain import Verdict, decide
+from rag.condense import condense
 from rag.config import Config
-from rag.coverage import TermMatcher
-from rag.evidence import select_evidence
 from rag.generate import Generator, needs_conversion
+from rag.likelihood import QueryLikelihood
+from rag.nlp import asked_kind, asks_reason
+from rag.question import clean_question, focus
+from rag.reader import continuation, read
 from rag.retrieve import Retriever
 from rag.speaker import attribution_for, speaker_sentences
 from rag.text import terms
-from rag.types import Answer, Evidence, Passage
+from rag.types import Answer, Evidence, Passage, Sentence
+from rag.vocabulary import Vocabulary
 
 logger = logging.getLogger(__name__)
 
 # Cite only evidence within this score of the best sentence (half of a full coverage bonus).
 CITATION_MARGIN = 0.15
-# Terminal colour codes, then every control, format (zero-width, direction) and lone surrogate
-# character: none of them is part of what a reader asks.
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-_INVISIBLE = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f"
-    r"\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]"
-)
 
 
 def load_generator(config: Config, progress: Callable[[str], None] | None = None) -> Any:
@@ -68,25 +63,7 @@ class SearchResult:
     evidence: tuple[Evidence, ...]
     verdict: Verdict
     seconds: float
-
-
-def clean_question(question: Any, max_chars: int) -> str:
-    """The question as text, control characters removed, checked for length.
-
-    Raises:
-        ValueError: empty, or longer than ``max_chars``; the message says what to do.
-    """
-    if not isinstance(question, str):
-        raise ValueError("The question must be text.")
-    text = _INVISIBLE.sub(" ", _ANSI.sub(" ", question)).strip()
-    if not text:
-        raise ValueError("Please type a question about the article.")
-    if len(text) > max_chars:
-        raise ValueError(
-            f"Your question is {len(text):,} characters long; the limit is {max_chars:,}. "
-            "Please shorten it."
-        )
-    return text
+    lead: tuple[Sentence, ...] = ()
 
 
 class Verbatim:
@@ -115,10 +92,14 @@ class Verbatim:
         self.embedder = embedder if embedder is not None else load_embedder()
         self.index, self.rebuilt = ensure_index(config, lambda: self.embedder, report)
         self.retriever = Retriever(self.index, self.embedder, config.rrf_k)
-        # Word terms, IDF and word vectors are computed once so a question only looks them up.
+        # Word terms and IDF are computed once so a question only looks them up.
         report("preparing the word lists")
-        self.matcher = TermMatcher(self.embedder, self.index.sentences)
-        self.generator = generator if generator is not None else load_generator(config, report)
+        self.vocabulary = Vocabulary(self.index.sentences)
+        self.generator = None
+        self.likelihood: QueryLikelihood | None = None
+        self.attach_generator(
+            generator if generator is not None else load_generator(config, report)
+        )
         self.load_s = time.perf_counter() - started
         # A first query warms caches so the reader's first question is not the slow one.
         report("warming up")
@@ -134,8 +115,10 @@ class Verbatim:
         return self.generator.name if self.generator is not None else "extractive"
 
     def attach_generator(self, generator: Any) -> None:
-        """Let ``generator`` write the short answers from the next question on (the chat loads
-        it after the rest, answering from the quotes meanwhile)."""
+        """Let ``generator`` rank the evidence by its likelihoods (and write the short answers,
+        with ``writer="model"``) from the next question on. The chat loads it after the rest,
+        answering from the quotes meanwhile."""
+        self.likelihood = QueryLikelihood.of(generator) if generator is not None else None
         self.generator = generator
 
     def search(
@@ -144,44 +127,39 @@ class Verbatim:
         """Retrieve passages and evidence sentences and decide whether to abstain."""
         started = time.perf_counter()
         text = clean_question(question, self.config.max_question_chars)
-        asked = strip_instructions(text)
+        asked = focus(text)
         query = condense(asked, history)
-        # Passages are found with the condensed query (it names what "she" or "it" is);
-        # sentences are scored and judged on the question's own words.
-        vectors = self.retriever.embed_texts([asked] if query == asked else [asked, query])
-        passages = self.retriever.search(query, k or self.config.top_k, vectors[-1])
-        m = self.matcher
-        evidence = select_evidence(
+        vector = self.retriever.embed_texts([query])[0]
+        passages = self.retriever.search(query, k or self.config.top_k, vector)
+        kind = asked_kind(asked)
+        m = self.vocabulary
+        evidence = read(
             self.index,
-            m.sentence_terms,
             passages,
-            vectors[0],
+            query,
+            vector,
+            m.sentence_terms,
+            # The question's own words: a referent put in for "she" would outweigh the rest.
             terms(asked),
             m.idf,
             m.unseen_idf,
             self.config.evidence_k,
+            self.likelihood.score if self.likelihood is not None else None,
+            kind,
         )
-        if query != asked and evidence:
-            # A pronoun question is far from every sentence on its own; with its referent
-            # named it may be close. Closeness is the better of the two.
-            near = self.index.sentence_vectors[[e.sentence.id for e in evidence]] @ vectors[1]
-            evidence = [
-                dataclasses.replace(e, similarity=max(e.similarity, float(q)))
-                for e, q in zip(evidence, near, strict=True)
-            ]
-        # The answer is cut from the first sentence: put one holding a number first for "how
-        # many", a name for "which city".
-        evidence = typed_first(asked, evidence, CITATION_MARGIN)
-        coverage = m.coverage(asked, [e.sentence.id for e in evidence])
+        lead = self._lead(evidence, query, asks_reason(asked))
         verdict = decide(
             asked,
-            coverage,
             evidence,
+            [s.text for s in lead],
+            m.unknown_names(asked),
+            kind,
             self.config.abstain_min_similarity,
-            self.config.abstain_min_coverage,
         )
         seconds = time.perf_counter() - started
-        return SearchResult(text, query, tuple(passages), tuple(evidence), verdict, seconds)
+        return SearchResult(
+            text, query, tuple(passages), tuple(evidence), verdict, seconds, tuple(lead)
+        )
 
     def ask(
         self,
@@ -228,7 +206,7 @@ class Verbatim:
                 mode="abstain",
             )
             return
-        citations, lead = self._citations(result.evidence)
+        citations, lead = self._citations(result)
         # The quotes are known before the model writes: show them at once.
         yield dataclasses.replace(base, citations=citations, mode="partial", complete=False)
         gen_started = time.perf_counter()
@@ -241,32 +219,43 @@ class Verbatim:
             base, answer=answer_text, citations=citations, timings=timings, mode=mode
         )
 
-    def _citations(self, evidence: tuple[Evidence, ...]) -> tuple[tuple, int]:
-        """Evidence sentences close to the best one, each followed by the sentence naming its
-        speaker when it only says "she adds"; the best one also by the sentence introducing its
-        speaker. Returns the citations and how many of them make the extractive answer."""
-        picked: list[tuple[Any, float]] = []
-        seen: set[int] = set()
+    def _lead(self, evidence: Sequence[Evidence], query: str, reason: bool) -> list[Sentence]:
+        """What the answer is built from: the best sentence, the next one when a why or how
+        question is likelier with it, and the sentences naming the speaker."""
+        if not evidence:
+            return []
+        best = evidence[0].sentence
+        lead = [best]
+        if reason and self.likelihood is not None:
+            after = continuation(self.index, best, query, self.likelihood.score)
+            lead += [after] if after is not None else []
+        for s in speaker_sentences(best, self.index.sentences):
+            if s not in lead:
+                lead.append(s)
+        return lead
+
+    def _citations(self, result: SearchResult) -> tuple[tuple, int]:
+        """The lead sentences, then other evidence close to the best one, each followed by the
+        sentence naming its speaker when it only says "she adds". Returns the citations and
+        how many of them (the lead) make the extractive answer."""
+        evidence = result.evidence
         best = evidence[0].score
+        picked = [(s, best) for s in result.lead]
+        seen = {s.id for s in result.lead}
         sentences = self.index.sentences
-        lead = 0
-        for e in (e for e in evidence if e.score >= best - CITATION_MARGIN):
-            if not picked:
-                # Who-said answers need the speaker's full name and role, not just "adds Liu".
-                found = [e.sentence, *speaker_sentences(e.sentence, sentences)]
-            else:
-                found = [e.sentence, attribution_for(e.sentence, sentences)]
-            for s in found:
+        for e in evidence[1:]:
+            if e.score < best - CITATION_MARGIN:
+                continue
+            for s in (e.sentence, attribution_for(e.sentence, sentences)):
                 if s is not None and s.id not in seen:
                     seen.add(s.id)
                     picked.append((s, e.score))
-            lead = lead or len(picked)
-        return compose.make_citations(picked, self.documents), lead
+        return compose.make_citations(picked, self.documents), len(result.lead)
 
     def _compose(
         self, generator: Any, result: SearchResult, citations: tuple, lead: int, base: Answer
     ) -> Iterator[Answer]:
-        if generator is None:
+        if generator is None or self.config.writer != "model":
             return compose.extractive_answer(citations[:lead]), "extractive"
         # The model's answer must stand in the quote it answers from, so that is all it sees.
         quotes = citations[:lead]

@@ -34,7 +34,7 @@ EXAMPLES = (
     "How many overdose deaths were there in the U.S. last year?",
     "Who is Vanda Felbab-Brown?",
     "What did China do in 2019?",
-    "What is the name of the DEA administrator?",
+    "What did Justin Trudeau say about fentanyl?",
 )
 FAILURE = "Something went wrong while answering. Please try again; the details are in the log."
 PLACEHOLDER = (

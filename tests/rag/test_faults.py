@@ -134,9 +134,12 @@ def test_answer_falls_back_to_the_quote_when_generation_runs_out_of_time(
     config, embedder, generator, bot
 ):
     # With time enough, the model writes a sentence.
-    assert len(_model_text(list(bot.ask_stream(ANSWERABLE))).split()) > 2
+    writer = Verbatim(config.replace(writer="model"), embedder=embedder, generator=generator)
+    assert len(_model_text(list(writer.ask_stream(ANSWERABLE))).split()) > 2
     hurried = Verbatim(
-        config.replace(generation_timeout_s=0.05), embedder=embedder, generator=generator
+        config.replace(generation_timeout_s=0.05, writer="model"),
+        embedder=embedder,
+        generator=generator,
     )
     parts = list(hurried.ask_stream(ANSWERABLE))
     final = parts[-1]

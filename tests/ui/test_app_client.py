@@ -10,7 +10,7 @@ from ui.app import FAILURE
 
 gradio_client = pytest.importorskip("gradio_client")
 
-UNANSWERABLE = "What is the name of the DEA administrator?"
+UNANSWERABLE = "What did Justin Trudeau say about fentanyl precursors?"
 
 
 @pytest.fixture

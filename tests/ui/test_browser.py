@@ -151,7 +151,7 @@ def test_markup_in_a_question_is_shown_as_text_and_never_runs(page):
 
 
 def test_abstention_empty_question_undo_retry_and_clear(page):
-    ask(page, "What is the name of the DEA administrator?")
+    ask(page, "What did Justin Trudeau say about fentanyl?")
     abstain = page.locator("#vq-chat .va-abstain").last
     assert abstain.locator("h4.va-heading").inner_text() == "The article doesn't say"
     assert abstain.locator("details summary").text_content() == "Related passages"
@@ -169,15 +169,20 @@ def test_abstention_empty_question_undo_retry_and_clear(page):
 
     page.click("#vq-undo")  # removes the error turn
     page.wait_for_function("() => !document.querySelector('#vq-chat .va-error')")
-    page.click("#vq-retry")  # asks the DEA question again
+    # The answer before Retry is marked, so the wait below sees the new answer, not the old.
+    page.evaluate("document.querySelector('#vq-chat .va-abstain').dataset.old = '1'")
+    page.click("#vq-retry")  # asks the same question again
     page.wait_for_function(
         "() => document.querySelectorAll('#vq-chat .va-abstain').length === 1"
+        " && !document.querySelector('#vq-chat .va-abstain').dataset.old"
         " && document.querySelectorAll('#vq-chat .vq-question').length === 1",
         timeout=ANSWER_TIMEOUT_MS,
     )
     page.click("#vq-undo")  # removes the answer and gives the question back
     page.wait_for_function("() => !document.querySelector('#vq-chat .va')")
-    assert page.input_value("#vq-question textarea") == "What is the name of the DEA administrator?"
+    assert (
+        page.input_value("#vq-question textarea") == "What did Justin Trudeau say about fentanyl?"
+    )
 
     ask(page, "What did China do in 2019?")
     assert page.locator(".vq-article mark.vq").count() >= 1

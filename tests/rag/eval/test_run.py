@@ -69,7 +69,7 @@ class FakeBot:
         first = ANSWERS.get(question, 2)
         order = [first, *(i for i in range(3) if i != first)]
         passages = tuple(_passage(rank, s) for rank, s in enumerate(order, start=1))
-        verdict = Verdict(False, 0.9, 1.0, (), "")
+        verdict = Verdict(False, 0.9, "")
         return SearchResult(question, question, passages[:k], (), verdict, 0.001)
 
 

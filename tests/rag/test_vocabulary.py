@@ -1,0 +1,55 @@
+"""Term statistics and the names a corpus uses, with spaCy's real entity recogniser."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.types import Sentence
+from rag.vocabulary import Vocabulary, acronyms, weighted_coverage
+
+TEXTS = [
+    "Delegates from Peru and Kenya met the World Trade Organization in Lima.",
+    "Lula spoke about harvests in Brazil.",
+]
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> Vocabulary:
+    sentences, start = [], 0
+    for i, text in enumerate(TEXTS):
+        sentences.append(Sentence(i, "a.txt", start, start + len(text), 1, text))
+        start += len(text) + 1
+    return Vocabulary(tuple(sentences))
+
+
+def test_acronyms_are_initials_of_capitalised_runs():
+    assert "WTO" in acronyms(["a talk with the World Trade Organization today"])
+
+
+def test_coverage_weighs_rare_terms_more():
+    idf = {"harvest": 2.0, "talk": 0.5}
+    assert weighted_coverage(["harvest", "talk"], {"harvest"}, idf, 3.0) == pytest.approx(0.8)
+
+
+def test_name_the_corpus_never_uses_is_unknown(vocabulary):
+    assert vocabulary.unknown_names("How much rice did Vietnam export?") == ("Vietnam",)
+
+
+def test_person_the_corpus_never_uses_is_unknown(vocabulary):
+    assert vocabulary.unknown_names("What did Angela Merkel say about Lima?") == ("Angela Merkel",)
+
+
+def test_known_name_is_not_unknown(vocabulary):
+    assert vocabulary.unknown_names("Who met in Lima?") == ()
+
+
+def test_acronym_of_a_corpus_name_is_known(vocabulary):
+    assert vocabulary.unknown_names("Whom did the WTO meet in Lima?") == ()
+
+
+def test_demonym_of_a_corpus_name_is_known(vocabulary):
+    assert vocabulary.unknown_names("Did Kenyan delegates attend?") == ()
+
+
+def test_capitalised_opening_words_are_not_names(vocabulary):
+    assert vocabulary.unknown_names("Anyway, Question: who met in Lima?") == ()
