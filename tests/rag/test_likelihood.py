@@ -32,7 +32,7 @@ def _unbatched(generator, question: str, text: str) -> float:
 
 def test_sentence_that_answers_is_the_most_likely(scorer):
     scores = scorer.score("When was the lighthouse built?", TEXTS)
-    assert scores[0] == max(scores)
+    assert scores[0] > max(scores[1:])
 
 
 def test_batched_scores_equal_one_text_at_a_time(scorer, generator):

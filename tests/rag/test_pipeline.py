@@ -113,10 +113,12 @@ def test_stream_shows_quotes_first_then_final_answer(bot):
     assert all(not p.complete for p in parts[:-1])
 
 
-def test_answer_reports_timings_and_model(bot):
+def test_answer_reports_timings_and_model(bot, generator):
     answer = bot.ask("Where did the officials meet?")
     assert set(answer.timings) >= {"retrieve_s", "generate_s", "total_s"}
-    assert answer.model
+    assert all(v >= 0 for v in answer.timings.values())
+    assert answer.model == generator.name
+    assert "Beijing" in answer.answer
 
 
 def test_empty_question_gets_a_clear_message(bot):
@@ -127,3 +129,29 @@ def test_empty_question_gets_a_clear_message(bot):
 def test_too_long_question_gets_a_clear_message(bot):
     with pytest.raises(ValueError, match="limit"):
         bot.ask("why " * 100_000)
+
+
+WRITER_QUESTIONS = [
+    "Which country besides China could become a big source of fentanyl chemicals?",
+    "In what year did China make fentanyl a controlled substance?",
+    "How many people died of overdoses in the U.S. last year?",
+    "Which university does Regina LaBelle work at now?",
+]
+
+
+@pytest.fixture(scope="module")
+def writer_bot(config, embedder, generator):
+    from rag.pipeline import Verbatim
+
+    return Verbatim(config.replace(writer="model"), embedder=embedder, generator=generator)
+
+
+def test_model_writes_some_answers_that_pass_the_quote_check(writer_bot, article_text):
+    # If the check rejected everything, or the model were never asked, no answer would be
+    # generated; the quote would answer every question.
+    answers = [writer_bot.ask(q) for q in WRITER_QUESTIONS]
+    generated = [a for a in answers if a.mode == "generated"]
+    assert generated, [a.mode for a in answers]
+    for a in generated:
+        assert a.answer.rstrip().endswith("]") and a.answer != a.citations[0].quote
+        _assert_verbatim(a, article_text)

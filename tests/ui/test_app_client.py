@@ -53,11 +53,15 @@ def test_ask_returns_citations_that_are_verbatim(client, article_text):
 
 def test_ask_takes_history_and_k(client):
     history = [
-        {"role": "user", "content": "What did China do in 2019?"},
-        {"role": "assistant", "content": "It designated fentanyl as a controlled substance. [1]"},
+        {"role": "user", "content": "Who is Todd D. Robinson?"},
+        {"role": "assistant", "content": "An assistant secretary of state. [1]"},
     ]
-    result = client.predict("What did China do in 2019?", history, 2, api_name="/ask")
-    assert "error" not in result and result["question"] == "What did China do in 2019?"
+    question = "Did he say the PRC directs the drug shipments?"
+    result = client.predict(question, history, 2, api_name="/ask")
+    assert "error" not in result and result["question"] == question
+    # "he" was read from the history: the answer quotes Robinson's own words.
+    assert not result["abstained"]
+    assert any("no evidence" in c["quote"] for c in result["citations"])
 
 
 def test_unanswerable_question_abstains(client, article_text):
