@@ -56,11 +56,12 @@ class QueryLikelihood:
         return found
 
     def warm(self, texts: list[str]) -> None:
-        """Compute the prompts of ``texts`` ahead of the questions (at most ``cache_size``)."""
+        """Compute the prompts of ``texts`` ahead of the questions (at most ``cache_size``).
+        The lock is taken for one text at a time, so a question never waits for the rest."""
         import torch
 
-        with self.lock, torch.inference_mode():
-            for text in texts[: self.cache_size]:
+        for text in texts[: self.cache_size]:
+            with self.lock, torch.inference_mode():
                 self._prefix(text)
 
     def score(self, question: str, texts: list[str]) -> list[float]:

@@ -82,6 +82,13 @@ class PipelineLoader:
                 self.generator_error = exc
                 logger.error("the language model could not load; answers are quotes: %s", exc)
         self._finish()
+        # Ready already; this only spares the first questions the sentences' prompts.
+        warm = getattr(self._bot, "warm_likelihood", None)
+        if warm is not None and self.generator_error is None:
+            try:
+                warm()
+            except Exception as exc:  # answers stay right, only the first ones slower
+                logger.warning("warming the likelihood scorer failed: %s", exc)
 
     def _generator(self) -> Any:
         load = self._load_generator

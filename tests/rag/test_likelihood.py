@@ -50,3 +50,9 @@ def test_stored_prompt_is_unchanged_by_scoring(scorer):
 
 def test_no_texts_no_scores(scorer):
     assert scorer.score("Anything?", []) == []
+
+
+def test_warm_stores_each_prompt_once(generator):
+    scorer = QueryLikelihood.of(generator)
+    scorer.warm(TEXTS + TEXTS[:1])
+    assert set(scorer._prefixes) == set(TEXTS)

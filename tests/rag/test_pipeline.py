@@ -155,3 +155,9 @@ def test_model_writes_some_answers_that_pass_the_quote_check(writer_bot, article
     for a in generated:
         assert a.answer.rstrip().endswith("]") and a.answer != a.citations[0].quote
         _assert_verbatim(a, article_text)
+
+
+def test_warm_likelihood_prepares_every_body_sentence(bot):
+    bot.warm_likelihood()
+    body = {s.text for s in bot.index.sentences if s.duplicate_of < 0}
+    assert body <= set(bot.likelihood._prefixes)
