@@ -44,7 +44,7 @@ def baseline_answer(bot: Any, question: str) -> str:
 def quoted_verbatim(text: str, article: str) -> bool:
     """Whether every sentence of ``text`` (markers and "…" joins removed) stands word for word
     in the article."""
-    parts = re.split(r"(?<=[.!?”])\s+|\s+…\s+", strip_markers(text))
+    parts = re.split(r"\s*…\s*|(?<=[.!?”])\s+", strip_markers(text))
     parts = [p.strip() for p in parts if p.strip()]
     return bool(parts) and all(p in article for p in parts)
 
