@@ -21,6 +21,7 @@ from rag.nlp import asked_kind, asks_reason
 from rag.question import clean_question, focus
 from rag.reader import continuation, read
 from rag.retrieve import Retriever
+from rag.span import short_answer
 from rag.speaker import attribution_for, speaker_sentences
 from rag.text import terms
 from rag.types import Answer, Evidence, Passage, Sentence
@@ -64,6 +65,7 @@ class SearchResult:
     verdict: Verdict
     seconds: float
     lead: tuple[Sentence, ...] = ()
+    kind: frozenset[str] | None = None
 
 
 class Verbatim:
@@ -164,7 +166,7 @@ class Verbatim:
         )
         seconds = time.perf_counter() - started
         return SearchResult(
-            text, query, tuple(passages), tuple(evidence), verdict, seconds, tuple(lead)
+            text, query, tuple(passages), tuple(evidence), verdict, seconds, tuple(lead), kind
         )
 
     def ask(
@@ -221,8 +223,21 @@ class Verbatim:
             generate_s=round(time.perf_counter() - gen_started, 4),
             total_s=round(time.perf_counter() - started, 4),
         )
+        span = None
+        if mode == "extractive" and lead == 1:
+            # A question asking for a number, date, place or name gets just that, when the
+            # quote names exactly one; the quote stays below as its source. An answer that
+            # needed more sentences (the speaker's full name and role, a reason) stays whole.
+            span = short_answer(result.query, result.kind, citations[0])
+            if span is not None:
+                answer_text, mode = compose.with_marker(span.text, citations[0]), "short"
         yield dataclasses.replace(
-            base, answer=answer_text, citations=citations, timings=timings, mode=mode
+            base,
+            answer=answer_text,
+            citations=citations,
+            timings=timings,
+            mode=mode,
+            answer_quote=span,
         )
 
     def _lead(self, evidence: Sequence[Evidence], query: str, reason: bool) -> list[Sentence]:

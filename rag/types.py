@@ -83,6 +83,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class AnswerQuote:
+    """Where a short answer stands: words of citation ``n``, with
+    ``text == text_of(source)[start:end]``."""
+
+    n: int
+    source: str
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
     """What the bot says to one question."""
 
@@ -95,6 +110,7 @@ class Answer:
     model: str = ""
     mode: str = ""
     complete: bool = True
+    answer_quote: AnswerQuote | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,4 +123,5 @@ class Answer:
             "model": self.model,
             "mode": self.mode,
             "complete": self.complete,
+            "answer_quote": self.answer_quote.to_dict() if self.answer_quote else None,
         }

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from index.split import paragraphs
-from rag.types import Answer, Citation
+from rag.types import Answer, AnswerQuote, Citation
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ def answer_from_dict(data: Answer | Mapping[str, Any]) -> Answer:
         model=str(data.get("model", "")),
         mode=str(data.get("mode", "")),
         complete=bool(data.get("complete", True)),
+        answer_quote=AnswerQuote(**data["answer_quote"]) if data.get("answer_quote") else None,
     )
 
 

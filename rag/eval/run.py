@@ -180,6 +180,7 @@ def make_record(
         "answer": answer.answer,
         "abstained": answer.abstained,
         "mode": answer.mode,
+        "answer_quote": answer.answer_quote.to_dict() if answer.answer_quote else None,
         "quotes": [c.quote for c in answer.citations],
         "citations": [c.to_dict() for c in answer.citations],
         "related": [c.to_dict() for c in answer.related],

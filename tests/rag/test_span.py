@@ -1,0 +1,74 @@
+"""Short answers cut from the quote: unit cases written for the test, and a property over many
+questions with the real pipeline."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rag.nlp import AMOUNT, PLACE, TIME
+from rag.span import short_answer
+from rag.types import Citation
+
+SOURCE = "Intro. The ferry left Oslo in May 2020 with 40 passengers and 12 cars aboard."
+QUOTE = SOURCE[7:]
+CITE = Citation(1, QUOTE, "a.txt", 7, len(SOURCE), 1, 0.9)
+
+
+def test_the_one_place_is_the_answer_with_its_offsets():
+    span = short_answer("Where did the ferry leave from?", PLACE, CITE)
+    assert span is not None and span.text == "Oslo"
+    assert SOURCE[span.start : span.end] == "Oslo" and span.n == 1
+
+
+def test_the_one_date_is_the_answer():
+    span = short_answer("When did the ferry leave Oslo?", TIME, CITE)
+    assert span is not None and span.text == "May 2020"
+
+
+def test_two_candidates_keep_the_whole_quote():
+    assert short_answer("How many were aboard?", AMOUNT, CITE) is None
+
+
+def test_what_the_question_gives_is_not_the_answer():
+    assert short_answer("Where did the ferry from Oslo go?", PLACE, CITE) is None
+
+
+def test_no_kind_no_short_answer():
+    assert short_answer("Why did the ferry leave?", None, CITE) is None
+
+
+def test_a_number_question_gets_the_number_alone(bot, article_text):
+    answer = bot.ask("How many people died of overdoses in the U.S. last year?")
+    assert answer.answer == "105,000 [1]" and answer.mode == "short"
+    span = answer.answer_quote
+    assert article_text[span.start : span.end] == "105,000"
+    assert "105,000" in answer.citations[0].quote  # the whole sentence stays the source
+
+
+ASKS = ["How many", "When", "Where", "Who", "In which year", "Which country"]
+TOPICS = [
+    "people died of overdoses in the U.S.",
+    "did China control fentanyl",
+    "did the officials meet in late January",
+    "indictments did the Justice Department announce",
+    "said the chemical industry runs on thin margins",
+    "could become a source of fentanyl chemicals",
+    "did the working group meet",
+    "leads the Select Committee",
+]
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.sampled_from(ASKS), st.sampled_from(TOPICS))
+def test_every_short_answer_stands_at_its_offsets(bot, article_text, ask, topic):
+    answer = bot.ask(f"{ask} {topic}?")
+    span = answer.answer_quote
+    if span is None:
+        return
+    assert article_text[span.start : span.end] == span.text
+    cited = next(c for c in answer.citations if c.n == span.n)
+    assert cited.start <= span.start < span.end <= cited.end
+    assert answer.answer == f"{span.text} [{span.n}]" and answer.mode == "short"
