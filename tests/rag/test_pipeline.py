@@ -161,3 +161,30 @@ def test_warm_likelihood_prepares_every_body_sentence(bot):
     bot.warm_likelihood()
     body = {s.text for s in bot.index.sentences if s.duplicate_of < 0}
     assert body <= set(bot.likelihood._prefixes)
+
+
+# One question per failure class of #12, written for these tests.
+def test_short_plain_question_is_answered(bot, article_text):
+    answer = bot.ask("Where was the meeting?")
+    assert not answer.abstained and "Beijing" in answer.answer
+    _assert_verbatim(answer, article_text)
+
+
+def test_paraphrase_is_answered_not_refused(bot, article_text):
+    answer = bot.ask("What did traffickers do after China banned fentanyl?")
+    assert not answer.abstained and "third countries like Mexico" in answer.answer
+    _assert_verbatim(answer, article_text)
+
+
+def test_why_answer_takes_the_sentence_that_gives_the_reason(bot, article_text):
+    answer = bot.ask("Why would checking who buys precursor chemicals matter so much?")
+    assert not answer.abstained
+    assert "not individually subject" in answer.answer
+    assert len(answer.citations) >= 2  # the restating sentence and the reason after it
+    _assert_verbatim(answer, article_text)
+
+
+def test_noise_around_a_question_is_not_a_name(bot, article_text):
+    answer = bot.ask("what did Ch\u200bina do in 2019??? <i>thanks</i>")
+    assert not answer.abstained and "controlled substance" in answer.answer
+    _assert_verbatim(answer, article_text)
