@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from rag.nlp import parse
 from rag.text import STOPWORDS
 
 _REFERS_BACK = re.compile(
@@ -57,8 +58,6 @@ def resolve(question: str, referent: str) -> str:
 def elliptical(question: str) -> bool:
     """True when the question has no verb of its own ("And in 2019?", "What about Mexico?"):
     it can only be read with the question before it."""
-    from rag.nlp import parse
-
     return not any(t.pos_ in ("VERB", "AUX") for t in parse(question))
 
 

@@ -140,17 +140,17 @@ class Verbatim:
         vector = self.retriever.embed_texts([query])[0]
         passages = self.retriever.search(query, k or self.config.top_k, vector)
         kind = asked_kind(asked)
-        m = self.vocabulary
+        vocab = self.vocabulary
         evidence = read(
             self.index,
             passages,
             query,
             vector,
-            m.sentence_terms,
+            vocab.sentence_terms,
             # The question's own words: a referent put in for "she" would outweigh the rest.
             terms(asked),
-            m.idf,
-            m.unseen_idf,
+            vocab.idf,
+            vocab.unseen_idf,
             self.config.evidence_k,
             self.likelihood.score if self.likelihood is not None else None,
             kind,
@@ -160,7 +160,7 @@ class Verbatim:
             asked,
             evidence,
             [s.text for s in lead],
-            m.unknown_names(asked),
+            vocab.unknown_names(asked),
             kind,
             self.config.abstain_min_similarity,
         )
@@ -218,19 +218,11 @@ class Verbatim:
         # The quotes are known before the model writes: show them at once.
         yield dataclasses.replace(base, citations=citations, mode="partial", complete=False)
         gen_started = time.perf_counter()
-        answer_text, mode = yield from self._compose(generator, result, citations, lead, base)
+        answer_text, mode, span = yield from self._compose(generator, result, citations, lead, base)
         timings.update(
             generate_s=round(time.perf_counter() - gen_started, 4),
             total_s=round(time.perf_counter() - started, 4),
         )
-        span = None
-        if mode == "extractive" and lead == 1:
-            # A question asking for a number, date, place or name gets just that, when the
-            # quote names exactly one; the quote stays below as its source. An answer that
-            # needed more sentences (the speaker's full name and role, a reason) stays whole.
-            span = short_answer(result.query, result.kind, citations[0])
-            if span is not None:
-                answer_text, mode = compose.with_marker(span.text, citations[0]), "short"
         yield dataclasses.replace(
             base,
             answer=answer_text,
@@ -277,7 +269,13 @@ class Verbatim:
         self, generator: Any, result: SearchResult, citations: tuple, lead: int, base: Answer
     ) -> Iterator[Answer]:
         if generator is None or self.config.writer != "model":
-            return compose.extractive_answer(citations[:lead]), "extractive"
+            span = short_answer(result.query, result.kind, citations[0]) if lead == 1 else None
+            if span is not None:
+                # A question asking for a number, date, place or name gets just that, when the
+                # quote names exactly one; the quote stays below as its source. An answer that
+                # needed more sentences (the speaker's full name and role, a reason) stays whole.
+                return compose.with_marker(span.text, citations[0]), "short", span
+            return compose.extractive_answer(citations[:lead]), "extractive", None
         # The model's answer must stand in the quote it answers from, so that is all it sees.
         quotes = citations[:lead]
         messages = compose.build_messages(result.query, quotes)
@@ -305,5 +303,5 @@ class Verbatim:
             ok, why = False, "cut off by the token budget"
         logger.info("model answer %r: %s", text, why)
         if not ok:
-            return compose.extractive_answer(citations[:lead]), f"extractive ({why})"
-        return compose.with_marker(text, compose.best_citation(text, quotes)), "generated"
+            return compose.extractive_answer(citations[:lead]), f"extractive ({why})", None
+        return compose.with_marker(text, compose.best_citation(text, quotes)), "generated", None

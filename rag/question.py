@@ -6,6 +6,8 @@ import re
 import unicodedata
 from typing import Any
 
+from rag.nlp import parse
+
 # Terminal colour codes; C0/C1 controls (but tab and newline) become spaces.
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
@@ -55,8 +57,6 @@ def clean_question(question: Any, max_chars: int) -> str:
 def sentences(text: str) -> list[str]:
     """``text`` cut into lines, sentences (by spaCy's parser, so "U.S." does not end one) and
     the parts around a colon ("…tell me: who chairs it?"), each stripped, none altered."""
-    from rag.nlp import parse
-
     parts = []
     for line in text.splitlines():
         for sent in parse(line).sents if line.strip() else ():
