@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -30,6 +31,9 @@ def _default_corpus() -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Config:
     """All tunable settings. Every field can be overridden by ``VERBATIM_<FIELD_NAME>``.
+
+    Every numeric field is checked when the config is built (finite, in range), so a bad
+    value stops the program at start instead of failing each question.
 
     Attributes:
         corpus: Files or folders to index (``.txt``/``.md``); env value is ``:``-separated.
@@ -84,18 +88,18 @@ class Config:
     torch_threads: int = 2
 
     def __post_init__(self) -> None:
-        if self.chunk_sentences < 1:
-            raise ValueError("chunk_sentences must be at least 1")
+        for name, low, high in _RANGES:
+            _check_number(name, getattr(self, name), low, high)
         if not 0 <= self.chunk_overlap < self.chunk_sentences:
-            raise ValueError("chunk_overlap must be >= 0 and smaller than chunk_sentences")
-        if self.top_k < 1 or self.evidence_k < 1:
-            raise ValueError("top_k and evidence_k must be at least 1")
+            raise ConfigError(
+                "chunk_overlap", "chunk_overlap must be >= 0 and smaller than chunk_sentences"
+            )
         if self.quantize not in ("int8", "none"):
-            raise ValueError(f"quantize must be 'int8' or 'none', not {self.quantize!r}")
+            raise ConfigError(
+                "quantize", f"quantize must be 'int8' or 'none', not {self.quantize!r}"
+            )
         if self.writer not in ("quote", "model"):
-            raise ValueError(f"writer must be 'quote' or 'model', not {self.writer!r}")
-        if self.max_question_chars < 1:
-            raise ValueError("max_question_chars must be at least 1")
+            raise ConfigError("writer", f"writer must be 'quote' or 'model', not {self.writer!r}")
 
     def replace(self, **changes: Any) -> Config:
         """Return a copy with ``changes`` applied; ``None`` values are ignored."""
@@ -103,15 +107,67 @@ class Config:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
-        """Build a config from defaults, then ``VERBATIM_*`` variables, then ``overrides``."""
+        """Build a config from defaults, then ``VERBATIM_*`` variables, then ``overrides``.
+
+        Raises:
+            ValueError: a value is malformed or out of range; the message names the
+                ``VERBATIM_<FIELD>`` variable when the value came from the environment.
+        """
         env = os.environ if environ is None else environ
+        from_env: dict[str, str] = {}
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(f"VERBATIM_{f.name.upper()}")
             if raw is None:
                 continue
+            from_env[f.name] = raw
             values[f.name] = _parse(f.name, f.type, raw)
-        return cls(**values).replace(**overrides)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**values)
+        except ConfigError as exc:
+            if exc.field in from_env and overrides.get(exc.field) is None:
+                variable = f"VERBATIM_{exc.field.upper()}"
+                raise ValueError(f"{variable}={from_env[exc.field]!r}: {exc}") from exc
+            raise
+
+
+class ConfigError(ValueError):
+    """A config value out of range; ``field`` names the setting."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+
+
+# Numeric settings and their inclusive bounds (None: unbounded above).
+_RANGES: tuple[tuple[str, float, float | None], ...] = (
+    ("chunk_sentences", 1, None),
+    ("chunk_overlap", 0, None),
+    ("top_k", 1, None),
+    ("evidence_k", 1, None),
+    ("rrf_k", 1, None),
+    ("max_new_tokens", 1, None),
+    ("generation_timeout_s", 0, None),
+    ("max_question_chars", 1, None),
+    ("abstain_min_similarity", -1, 1),
+    ("port", 1, 65535),
+    ("torch_threads", 1, None),
+)
+
+
+def _check_number(name: str, value: Any, low: float, high: float | None) -> None:
+    """Raise ConfigError unless ``value`` is a finite number within ``[low, high]``; a
+    duration (``*_s``) must also be above 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(name, f"{name} must be a number, not {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(name, f"{name} must be a finite number, not {value!r}")
+    if name.endswith("_s") and value <= low:
+        raise ConfigError(name, f"{name} must be above {low:g} seconds, not {value!r}")
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+        raise ConfigError(name, f"{name} must be {bounds}, not {value!r}")
 
 
 def _parse(name: str, type_name: Any, raw: str) -> Any:
