@@ -180,18 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", nargs="+")
     p.set_defaults(func=cmd_ask)
 
+    from rag.eval.options import add_eval_arguments
+
     p = sub.add_parser("eval", help="run a Q&A test set and write a report")
-    p.add_argument("file")
-    p.add_argument("--out", help="output folder (default eval-out/<timestamp>)")
-    p.add_argument("--limit", type=int)
-    p.add_argument("-k", "--k", type=int, default=None, dest="k")
-    p.add_argument("--generator")
-    p.add_argument(
-        "--writer", choices=("quote", "model"), help="quote (default) or model-written answers"
-    )
-    p.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE")
-    p.add_argument("--export-ragas", metavar="FILE")
-    p.add_argument("--corpus", nargs="+")
+    add_eval_arguments(p)
     p.set_defaults(func=cmd_eval)
     return parser
 

@@ -12,7 +12,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from rag.eval.metrics import HIT_KS, aggregate, aggregate_by_type
 
@@ -53,10 +53,22 @@ WORST_ITEMS = 10
 MAX_CELL_CHARS = 300
 
 
-def build_report(records: Sequence[Mapping[str, Any]], metadata: Mapping[str, Any]) -> dict:
-    """``report.json``'s content: run metadata, metrics overall and per item type."""
+def build_report(
+    records: Sequence[Mapping[str, Any]],
+    metadata: Mapping[str, Any],
+    total: int | None = None,
+) -> dict:
+    """``report.json``'s content: run metadata, metrics overall and per item type.
+
+    Args:
+        total: Items in the test set; a report over fewer records is marked ``partial``.
+    """
     scores = [r["metrics"] for r in records]
+    total = len(records) if total is None else total
     return {
+        "partial": len(records) < total,
+        "items_done": len(records),
+        "items_total": total,
         "metadata": dict(metadata),
         "overall": aggregate(scores),
         "per_type": aggregate_by_type([r["type"] for r in records], scores),
@@ -69,7 +81,7 @@ def write_outputs(
     """Write every output file into ``out_dir`` (created if needed); return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [
-        write_jsonl(out_dir / "predictions.jsonl", records),
+        replace_jsonl(out_dir / "predictions.jsonl", records),
         write_json(out_dir / "report.json", report),
         write_text(out_dir / "report.md", render_markdown(report, records)),
     ]
@@ -84,6 +96,37 @@ def write_jsonl(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
     with path.open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return path
+
+
+def append_jsonl(fh: TextIO, row: Mapping[str, Any]) -> None:
+    """Append one JSON line to an open file and flush it, so a crash keeps it."""
+    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    fh.flush()
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSONL file; a line that is not one (a write cut short by a crash)
+    is skipped with a warning."""
+    rows = []
+    for line, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError:
+            row = None
+        if isinstance(row, dict):
+            rows.append(row)
+        else:
+            logger.warning("%s, line %d: not a JSON object; skipped", path, line)
+    return rows
+
+
+def replace_jsonl(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+    """Rewrite ``path`` with ``rows`` through a temporary file, so it is never half written."""
+    tmp = write_jsonl(path.with_name(path.name + ".tmp"), rows)
+    tmp.replace(path)
     return path
 
 
@@ -169,6 +212,18 @@ def _quotes_cell(record: Mapping[str, Any]) -> str:
     )
 
 
+def partial_lines(report: Mapping[str, Any]) -> list[str]:
+    """A warning for ``report.md`` when the run stopped before the last item."""
+    if not report.get("partial"):
+        return []
+    return [
+        "",
+        f"**Partial run: {report['items_done']} of {report['items_total']} items** "
+        f"({report['metadata'].get('stopped', 'stopped early')}). The metrics cover only these "
+        "items; finish the run with the same command plus `--resume`.",
+    ]
+
+
 def render_markdown(report: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> str:
     """``report.md``: metadata, summary table, per-type table, worst items, plots."""
     meta = report["metadata"]
@@ -182,6 +237,7 @@ def render_markdown(report: Mapping[str, Any], records: Sequence[Mapping[str, An
         f"- Date: {meta.get('date', '?')}; wall time {format_value(meta.get('wall_s'))} s",
         f"- Models: {md_cell(json.dumps(meta.get('models', {}), ensure_ascii=False))}",
         f"- Corpus sha256: `{meta.get('corpus_sha256', '?')}`",
+        *partial_lines(report),
         "",
         "Metric definitions: docs/eval.md.",
         "",

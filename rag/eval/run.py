@@ -10,6 +10,7 @@ import platform
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -19,11 +20,23 @@ from tqdm import tqdm
 
 from rag.config import Config
 from rag.eval.formats import EvalItem, load_items
-from rag.eval.gates import failed_gates, parse_gates
+from rag.eval.gates import Gate, failed_gates, parse_gates
 from rag.eval.metrics import MAX_RANK, Gold, Span, item_scores, mean
+from rag.eval.options import (
+    EXIT_BAD_INPUT,
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    PREDICTIONS,
+    check_export_path,
+    check_out_dir,
+)
 from rag.eval.report import (
+    append_jsonl,
     build_report,
     format_value,
+    read_jsonl,
+    replace_jsonl,
     summary_text,
     write_jsonl,
     write_outputs,
@@ -45,44 +58,174 @@ PACKAGES = (
 )
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a run will do, checked before any model loads."""
+
+    test_set: Path
+    items: tuple[EvalItem, ...]
+    gates: tuple[Gate, ...]
+    out_dir: Path
+    export_ragas: Path | None
+    resume: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The records of the items asked in this session, and why the run stopped early if it
+    did (``None`` when every item was asked)."""
+
+    records: tuple[dict[str, Any], ...]
+    stopped: str | None = None
+
+
 def run_eval(args: argparse.Namespace, config: Config, bot: Any = None) -> int:
     """Run the test set ``args.file`` and write the report folder.
 
+    Every record is appended to ``predictions.jsonl`` as soon as its item is scored, so an
+    interrupted or crashed run keeps its items and writes a report marked ``partial``.
+
     Args:
-        args: ``file``, ``out``, ``limit``, ``fail_under``, ``export_ragas`` (see ``rag eval -h``).
+        args: ``file``, ``out``, ``resume``, ``limit``, ``fail_under``, ``export_ragas`` (see
+            ``rag eval -h``); missing attributes take their defaults.
         config: Settings used to load the bot when ``bot`` is not given.
         bot: A loaded pipeline (tests pass one); by default ``rag.load(config)``.
 
     Returns:
-        0, or 1 when a ``--fail-under`` gate fails.
-
-    Raises:
-        ValueError: bad test set, ``--limit`` or ``--fail-under``; the message says what to fix.
+        An exit status: 0 done, 1 a gate failed, 2 bad input (nothing asked), 3 the run was
+        interrupted or crashed (see ``EPILOG``).
     """
-    gates = parse_gates(getattr(args, "fail_under", None))
-    items = limit_items(load_items(args.file), getattr(args, "limit", None))
-    out_dir = Path(args.out) if getattr(args, "out", None) else default_out_dir()
-    if bot is None:
-        import rag
+    try:
+        plan = plan_run(args)
+    except ValueError as exc:
+        print(f"rag eval: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        if bot is None:
+            import rag
 
-        bot = rag.load(config)
+            bot = rag.load(config)
+    except KeyboardInterrupt:
+        print("rag eval: interrupted while loading the models; nothing was asked", file=sys.stderr)
+        return EXIT_RUN_FAILED
     bot_config = getattr(bot, "config", config)
+    sources = {name: doc.text for name, doc in bot.documents.items()}
     started_at = datetime.now(UTC)
     started = time.perf_counter()
-    records, ragas_rows = evaluate(bot, items, contexts_k=bot_config.top_k)
-    wall_s = time.perf_counter() - started
-    meta = run_metadata(bot, bot_config, Path(args.file), started_at, wall_s)
-    report = build_report(records, meta)
-    write_outputs(out_dir, records, report)
-    if getattr(args, "export_ragas", None):
-        write_jsonl(Path(args.export_ragas), ragas_rows)
-        print(f"RAGAS rows: {args.export_ragas}")
+    earlier = resumed_records(plan)
+    outcome = run_items(bot, plan, earlier, sources)
+    meta = run_metadata(bot, bot_config, plan.test_set, started_at, time.perf_counter() - started)
+    meta.update(resumed_items=len(earlier), stopped=outcome.stopped)
+    records = in_item_order(plan.items, [*earlier.values(), *outcome.records])
+    try:
+        report = finish(plan, records, meta, sources, bot_config.top_k)
+    except Exception as exc:  # noqa: BLE001 - any failure to write is reported as exit 3
+        logger.debug("writing the report failed", exc_info=True)
+        print(
+            f"rag eval: error: could not write the report in {plan.out_dir}: {exc}",
+            file=sys.stderr,
+        )
+        return EXIT_RUN_FAILED
     print(summary_text(report["overall"]))
-    print(f"report: {out_dir}")
-    failures = failed_gates(report["overall"], gates)
+    print(f"report: {plan.out_dir}")
+    if report["partial"]:
+        print(
+            f"rag eval: the run stopped after {report['items_done']} of "
+            f"{report['items_total']} items ({outcome.stopped}); the partial report is in "
+            f"{plan.out_dir}; finish it with the same command plus --resume",
+            file=sys.stderr,
+        )
+        return EXIT_RUN_FAILED
+    failures = failed_gates(report["overall"], plan.gates)
     for failure in failures:
         print(f"FAIL --fail-under: {failure}", file=sys.stderr)
-    return 1 if failures else 0
+    return EXIT_GATE_FAILED if failures else EXIT_OK
+
+
+def plan_run(args: argparse.Namespace) -> Plan:
+    """Read the test set and check the options and output paths, before any model loads.
+
+    Raises:
+        ValueError: bad test set, ``--limit``, ``--fail-under``, ``--out``, ``--resume`` or
+            ``--export-ragas``; the message says what to fix.
+    """
+    gates = parse_gates(getattr(args, "fail_under", None))
+    resume = bool(getattr(args, "resume", False))
+    if resume and not getattr(args, "out", None):
+        raise ValueError("--resume needs --out DIR: the folder of the run to continue")
+    out_dir = Path(args.out) if getattr(args, "out", None) else default_out_dir()
+    check_out_dir(out_dir, resume)
+    export = Path(args.export_ragas) if getattr(args, "export_ragas", None) else None
+    if export is not None:
+        check_export_path(export)
+    items = limit_items(load_items(args.file), getattr(args, "limit", None))
+    return Plan(Path(args.file), tuple(items), gates, out_dir, export, resume)
+
+
+def resumed_records(plan: Plan) -> dict[str, dict[str, Any]]:
+    """With ``--resume``, the records already in ``--out`` for this test set's ids, by id."""
+    path = plan.out_dir / PREDICTIONS
+    if not plan.resume or not path.is_file():
+        return {}
+    ids = {item.id for item in plan.items}
+    records = {r["id"]: r for r in read_jsonl(path) if r.get("id") in ids and "metrics" in r}
+    logger.info("resuming: %d of %d items already in %s", len(records), len(plan.items), path)
+    return records
+
+
+def in_item_order(
+    items: Sequence[EvalItem], records: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``records`` in the test set's order (one per id), so a resumed run reports as one."""
+    by_id = {r["id"]: r for r in records}
+    return [by_id[item.id] for item in items if item.id in by_id]
+
+
+def run_items(
+    bot: Any, plan: Plan, earlier: Mapping[str, Any], sources: Mapping[str, str]
+) -> Outcome:
+    """Ask every item not in ``earlier``, appending each record to ``predictions.jsonl``.
+
+    Ctrl-C or a failure outside the bot's calls stops the run; the records so far are kept.
+    """
+    plan.out_dir.mkdir(parents=True, exist_ok=True)
+    path = plan.out_dir / PREDICTIONS
+    # Rewritten first: drops a line a crash cut short, so appended lines start on their own.
+    replace_jsonl(path, in_item_order(plan.items, list(earlier.values())))
+    todo = [item for item in plan.items if item.id not in earlier]
+    records: list[dict[str, Any]] = []
+    stopped = None
+    with path.open("a", encoding="utf-8") as fh:
+        try:
+            with tqdm(todo, desc="eval", unit="q", dynamic_ncols=True) as bar:
+                for item in bar:
+                    record = evaluate_item(bot, item, sources)
+                    append_jsonl(fh, record)
+                    records.append(record)
+                    lenient = mean(r["metrics"]["lenient_hit"] for r in records)
+                    bar.set_postfix(lenient=format_value(lenient), refresh=False)
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+        except Exception as exc:  # noqa: BLE001 - the run stops, the records so far are kept
+            logger.error("the run crashed", exc_info=True)
+            stopped = f"crashed: {type(exc).__name__}: {exc}"
+    return Outcome(tuple(records), stopped)
+
+
+def finish(
+    plan: Plan,
+    records: Sequence[dict[str, Any]],
+    meta: Mapping[str, Any],
+    sources: Mapping[str, str],
+    contexts_k: int,
+) -> dict[str, Any]:
+    """Write the report folder (and the RAGAS rows); return the report."""
+    report = build_report(records, meta, total=len(plan.items))
+    write_outputs(plan.out_dir, records, report)
+    if plan.export_ragas is not None:
+        write_jsonl(plan.export_ragas, [ragas_row(r, sources, contexts_k) for r in records])
+        print(f"RAGAS rows: {plan.export_ragas}")
+    return report
 
 
 def limit_items(items: list[EvalItem], limit: int | None) -> list[EvalItem]:
@@ -99,39 +242,23 @@ def default_out_dir(now: datetime | None = None) -> Path:
     return Path("eval-out") / (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
 
 
-def evaluate(
-    bot: Any, items: Sequence[EvalItem], contexts_k: int
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Prediction records and RAGAS rows for ``items``, with a progress bar."""
-    sources = {name: doc.text for name, doc in bot.documents.items()}
-    records: list[dict[str, Any]] = []
-    ragas_rows: list[dict[str, Any]] = []
-    with tqdm(items, desc="eval", unit="q", dynamic_ncols=True) as bar:
-        for item in bar:
-            record, row = evaluate_item(bot, item, sources, contexts_k)
-            records.append(record)
-            ragas_rows.append(row)
-            lenient = mean(r["metrics"]["lenient_hit"] for r in records)
-            bar.set_postfix(lenient=format_value(lenient), refresh=False)
-    return records, ragas_rows
+def evaluate_item(bot: Any, item: EvalItem, sources: Mapping[str, str]) -> dict[str, Any]:
+    """Ask and search for one item; any exception becomes the item's error, the run goes on.
 
-
-def evaluate_item(
-    bot: Any, item: EvalItem, sources: Mapping[str, str], contexts_k: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Ask and search for one item; a ``ValueError`` from the bot becomes an error record."""
+    ``KeyboardInterrupt`` is not caught: it stops the run.
+    """
     started = time.perf_counter()
     try:
         answer = bot.ask(item.question, list(item.history))
         latency_s = answer.timings.get("total_s", time.perf_counter() - started)
         passages = bot.search(item.question, list(item.history), k=MAX_RANK).passages
-    except ValueError as exc:
-        logger.warning("item %s: the bot refused the question: %s", item.id, exc)
+        return make_record(item, answer, passages, sources, latency_s)
+    except Exception as exc:  # noqa: BLE001 - one bad item must not end the run
+        message = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+        logger.warning("item %s failed: %s", item.id, message)
+        logger.debug("item %s traceback", item.id, exc_info=True)
         error = Answer(question=item.question, answer="", abstained=False)
-        record = make_record(item, error, (), sources, time.perf_counter() - started, str(exc))
-        return record, ragas_row(item, error, ())
-    record = make_record(item, answer, passages, sources, latency_s)
-    return record, ragas_row(item, answer, passages[:contexts_k])
+        return make_record(item, error, (), sources, time.perf_counter() - started, message)
 
 
 def citation_span(citation: Citation) -> Span:
@@ -194,13 +321,17 @@ def make_record(
     }
 
 
-def ragas_row(item: EvalItem, answer: Answer, passages: Sequence[Passage]) -> dict[str, Any]:
-    """One RAGAS evaluation row: question, retrieved contexts, response, reference."""
+def ragas_row(record: Mapping[str, Any], sources: Mapping[str, str], k: int) -> dict[str, Any]:
+    """One RAGAS evaluation row: question, the first ``k`` retrieved contexts, response and
+    reference, rebuilt from a record (passage offsets are exact, so the texts are too)."""
+    contexts = [
+        sources.get(p["source"], "")[p["start"] : p["end"]] for p in record["retrieved"][:k]
+    ]
     return {
-        "user_input": item.question,
-        "retrieved_contexts": [p.chunk.text for p in passages],
-        "response": answer.answer,
-        "reference": item.answers[0] if item.answers else "",
+        "user_input": record["question"],
+        "retrieved_contexts": contexts,
+        "response": record["answer"],
+        "reference": record["gold_answers"][0] if record["gold_answers"] else "",
     }
 
 

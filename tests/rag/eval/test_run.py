@@ -191,23 +191,158 @@ def test_export_ragas_writes_one_row_per_item(evaluated):
 
 
 def test_run_eval_limit_keeps_the_first_items(test_set, tmp_path):
-    run_eval(_args(test_set, tmp_path, limit=2), FakeBot().config, bot=FakeBot())
-    assert [r["id"] for r in _predictions(tmp_path)] == ["q1", "q2"]
+    run_eval(_args(test_set, tmp_path / "out", limit=2), FakeBot().config, bot=FakeBot())
+    assert [r["id"] for r in _predictions(tmp_path / "out")] == ["q1", "q2"]
 
 
 def test_failed_gate_returns_one_and_names_the_metric(test_set, tmp_path, capsys):
-    args = _args(test_set, tmp_path, fail_under=["quote_verbatim=1.0", "lenient_hit=0.9"])
+    args = _args(test_set, tmp_path / "out", fail_under=["quote_verbatim=1.0", "lenient_hit=0.9"])
     assert run_eval(args, FakeBot().config, bot=FakeBot()) == 1
     assert "lenient_hit = 0.7500 is below the required 0.9" in capsys.readouterr().err
 
 
 def test_passing_gates_return_zero(test_set, tmp_path):
-    args = _args(test_set, tmp_path, fail_under=["quote_verbatim=1.0", "lenient_hit=0.75"])
+    args = _args(test_set, tmp_path / "out", fail_under=["quote_verbatim=1.0", "lenient_hit=0.75"])
     assert run_eval(args, FakeBot().config, bot=FakeBot()) == 0
 
 
-def test_unknown_gate_metric_is_rejected_before_asking(test_set, tmp_path):
+def test_unknown_gate_metric_is_rejected_before_asking(test_set, tmp_path, capsys):
+    bot = CountingBot()
     args = _args(test_set, tmp_path / "out", fail_under=["speed=1"])
-    with pytest.raises(ValueError, match="valid names"):
-        run_eval(args, FakeBot().config, bot=FakeBot())
-    assert not (tmp_path / "out").exists()
+    assert run_eval(args, bot.config, bot=bot) == 2
+    assert "valid names" in capsys.readouterr().err
+    assert (bot.asked, (tmp_path / "out").exists()) == ([], False)
+
+
+# --- nothing lost on a crash ------------------------------------------------------------------
+
+
+class CountingBot(FakeBot):
+    """A FakeBot that remembers the questions asked and can fail on one of them.
+
+    Args:
+        fail_on: The question to fail on.
+        error: What to raise then (any exception, or ``KeyboardInterrupt`` for Ctrl-C).
+    """
+
+    def __init__(self, fail_on: str | None = None, error: BaseException | None = None):
+        self.asked: list[str] = []
+        self.fail_on, self.error = fail_on, error
+
+    def ask(self, question: str, history: list | None = None) -> Answer:
+        self.asked.append(question)
+        if question == self.fail_on:
+            raise self.error
+        return super().ask(question, history)
+
+
+def _without_latency(scores: dict) -> dict:
+    return {k: v for k, v in scores.items() if "latency" not in k}
+
+
+def test_any_exception_from_the_bot_becomes_the_items_error(test_set, tmp_path):
+    bot = CountingBot("Where did officials meet?", RuntimeError("CUDA out of memory"))
+    assert run_eval(_args(test_set, tmp_path / "out"), bot.config, bot=bot) == 0
+    records = _predictions(tmp_path / "out")
+    assert [r["id"] for r in records] == ["q1", "q2", "q3", "q4"]
+    assert records[1]["error"] == "RuntimeError: CUDA out of memory"
+    assert _report(tmp_path / "out")["overall"]["errors"] == 2
+
+
+def test_ctrl_c_keeps_the_items_done_and_writes_a_partial_report(test_set, tmp_path, capsys):
+    bot = CountingBot("Who won the cup?", KeyboardInterrupt())
+    assert run_eval(_args(test_set, tmp_path / "out"), bot.config, bot=bot) == 3
+    assert [r["id"] for r in _predictions(tmp_path / "out")] == ["q1", "q2"]
+    report = _report(tmp_path / "out")
+    assert (report["partial"], report["items_done"], report["items_total"]) == (True, 2, 4)
+    assert report["overall"]["items"] == 2
+    assert "Partial run: 2 of 4 items" in (tmp_path / "out" / "report.md").read_text(
+        encoding="utf-8"
+    )
+    assert "--resume" in capsys.readouterr().err
+
+
+def test_resume_finishes_the_run_with_an_uninterrupted_runs_metrics(test_set, tmp_path):
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    run_eval(_args(test_set, whole), FakeBot().config, bot=FakeBot())
+    run_eval(
+        _args(test_set, parts), FakeBot().config, bot=CountingBot("boom?", KeyboardInterrupt())
+    )
+    bot = CountingBot()
+    assert run_eval(_args(test_set, parts, resume=True), bot.config, bot=bot) == 0
+    assert bot.asked == ["boom?"]
+    resumed, uninterrupted = _report(parts), _report(whole)
+    assert (resumed["partial"], resumed["metadata"]["resumed_items"]) == (False, 3)
+    assert _without_latency(resumed["overall"]) == _without_latency(uninterrupted["overall"])
+    assert [r["id"] for r in _predictions(parts)] == ["q1", "q2", "q3", "q4"]
+
+
+def test_resume_asks_again_an_item_whose_line_a_crash_cut_short(test_set, tmp_path):
+    run_eval(_args(test_set, tmp_path / "out"), FakeBot().config, bot=FakeBot())
+    lines = (tmp_path / "out" / "predictions.jsonl").read_text(encoding="utf-8").splitlines()
+    torn = "\n".join(lines[:2]) + "\n" + lines[2][:40]
+    (tmp_path / "out" / "predictions.jsonl").write_text(torn, encoding="utf-8")
+    bot = CountingBot()
+    assert run_eval(_args(test_set, tmp_path / "out", resume=True), bot.config, bot=bot) == 0
+    assert bot.asked == ["Who won the cup?", "boom?"]
+    assert [r["id"] for r in _predictions(tmp_path / "out")] == ["q1", "q2", "q3", "q4"]
+
+
+def test_a_crash_outside_the_bot_keeps_the_items_done(test_set, tmp_path, monkeypatch):
+    import rag.eval.run as run
+
+    append, written = run.append_jsonl, []
+
+    def append_then_fail(fh, row):
+        if written:
+            raise OSError("No space left on device")
+        written.append(row)
+        append(fh, row)
+
+    monkeypatch.setattr(run, "append_jsonl", append_then_fail)
+    assert run_eval(_args(test_set, tmp_path / "out"), FakeBot().config, bot=FakeBot()) == 3
+    report = _report(tmp_path / "out")
+    assert (report["partial"], report["items_done"]) == (True, 1)
+    assert report["metadata"]["stopped"] == "crashed: OSError: No space left on device"
+
+
+def test_out_naming_a_file_is_bad_input_before_asking(test_set, tmp_path, capsys):
+    out = tmp_path / "report.txt"
+    out.write_text("keep me", encoding="utf-8")
+    bot = CountingBot()
+    assert run_eval(_args(test_set, out), bot.config, bot=bot) == 2
+    assert "this is a file" in capsys.readouterr().err
+    assert (bot.asked, out.read_text(encoding="utf-8")) == ([], "keep me")
+
+
+def test_out_holding_an_earlier_run_needs_resume(test_set, tmp_path, capsys):
+    (tmp_path / "notes.md").write_text("x", encoding="utf-8")
+    bot = CountingBot()
+    assert run_eval(_args(test_set, tmp_path), bot.config, bot=bot) == 2
+    assert "add --resume" in capsys.readouterr().err
+    assert bot.asked == []
+
+
+def test_resume_without_out_is_bad_input(test_set, capsys):
+    bot = CountingBot()
+    args = _args(test_set, "unused", resume=True)
+    args.out = None
+    assert run_eval(args, bot.config, bot=bot) == 2
+    assert "--resume needs --out" in capsys.readouterr().err
+
+
+def test_export_ragas_naming_a_folder_is_bad_input_before_asking(test_set, tmp_path, capsys):
+    bot = CountingBot()
+    args = _args(test_set, tmp_path / "out", export_ragas=str(tmp_path))
+    assert run_eval(args, bot.config, bot=bot) == 2
+    assert "this is a folder" in capsys.readouterr().err
+    assert (bot.asked, (tmp_path / "out").exists()) == ([], False)
+
+
+def test_eval_help_documents_the_exit_statuses():
+    from rag.cli import build_parser
+
+    eval_parser = build_parser()._subparsers._group_actions[0].choices["eval"]
+    text = eval_parser.format_help()
+    assert all(f"  {code}  " in text for code in (0, 1, 2, 3))
+    assert "--resume" in text
