@@ -11,8 +11,8 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +41,83 @@ class EvalItem:
     history: tuple[dict[str, Any], ...] = ()
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a test set.
+
+    Attributes:
+        text: The message, naming the file, line (or JSON path) and field.
+        ids: The items it concerns (empty for a line that could not be read as an item).
+        malformed: Whether the item could not be read at all (it can only be skipped).
+    """
+
+    text: str
+    ids: tuple[str, ...] = ()
+    malformed: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    """A SQuAD paragraph's ``context`` and the ids of its questions."""
+
+    where: str
+    text: str
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TestSet:
+    """The items read from a file, every problem found in it, and SQuAD contexts to check."""
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    items: tuple[EvalItem, ...]
+    problems: tuple[Problem, ...] = ()
+    contexts: tuple[Context, ...] = ()
+    where: tuple[tuple[str, str], ...] = ()  # (item id, where it is in the file)
+
+
+@dataclass
+class _Reading:
+    """What a reader collects: the items that parsed, problems, SQuAD contexts."""
+
+    located: list[Located] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    contexts: list[Context] = field(default_factory=list)
+
+    def add(
+        self, where: str, make: Callable[..., EvalItem], *args: Any, **kw: Any
+    ) -> EvalItem | None:
+        """Append ``make(*args, **kw)``'s item, or its ``ValueError`` as a malformed problem."""
+        try:
+            item = make(*args, **kw)
+        except ValueError as exc:
+            self.problems.append(Problem(str(exc), malformed=True))
+            return None
+        self.located.append((where, item))
+        return item
+
+
 def load_items(path: str | Path) -> list[EvalItem]:
     """Read a test set, choosing the format by extension and content.
 
     Raises:
-        ValueError: unreadable, empty, malformed or unknown file; the message names the file,
-            line (or JSON path) and field.
+        ValueError: unreadable, empty, unknown file or a malformed item; the message names the
+            file, line (or JSON path) and field of the first malformed item.
+    """
+    test_set = read_test_set(path)
+    for problem in test_set.problems:
+        if problem.malformed:
+            raise ValueError(problem.text)
+    return list(test_set.items)
+
+
+def read_test_set(path: str | Path) -> TestSet:
+    """Read a test set, collecting every malformed item and duplicate id instead of stopping
+    at the first.
+
+    Raises:
+        ValueError: unreadable, empty or unknown file, or no item could be read at all.
     """
     path = Path(path)
     text = _read_text(path)
@@ -54,18 +125,23 @@ def load_items(path: str | Path) -> list[EvalItem]:
         raise ValueError(f"{path}: the file is empty; {FORMATS_HELP}")
     suffix = path.suffix.lower()
     if suffix == ".csv" or (suffix not in (".json", ".jsonl") and _looks_like_csv(text)):
-        located = read_csv(path, text)
+        reading = read_csv(path, text)
     elif suffix in (".jsonl", ".ndjson"):
-        located = read_jsonl(path, text)
+        reading = read_jsonl(path, text)
     elif suffix == ".json" or text.lstrip().startswith("{"):
-        located = read_json(path, text)
+        reading = read_json(path, text)
     else:
         raise ValueError(f"{path}: unknown test-set format; {FORMATS_HELP}")
-    if not located:
+    if not reading.located and not reading.problems:
         raise ValueError(f"{path}: no questions found; {FORMATS_HELP}")
-    _check_unique_ids(located)
+    located, duplicates = _unique_ids(reading.located)
     logger.info("read %d items from %s", len(located), path)
-    return [item for _, item in located]
+    return TestSet(
+        items=tuple(item for _, item in located),
+        problems=tuple(reading.problems + duplicates),
+        contexts=tuple(reading.contexts),
+        where=tuple((item.id, where) for where, item in located),
+    )
 
 
 def _read_text(path: Path) -> str:
@@ -82,53 +158,57 @@ def _looks_like_csv(text: str) -> bool:
     return "question" in header or "user_input" in header
 
 
-def _check_unique_ids(located: list[Located]) -> None:
+def _unique_ids(located: list[Located]) -> tuple[list[Located], list[Problem]]:
+    """The items with a new id, and a malformed problem for each repeated one."""
     seen: dict[str, str] = {}
+    kept, problems = [], []
     for where, item in located:
         if item.id in seen:
-            raise ValueError(f"{where}: field 'id': {item.id!r} is already used at {seen[item.id]}")
+            text = f"{where}: field 'id': {item.id!r} is already used at {seen[item.id]}"
+            problems.append(Problem(text, (item.id,), malformed=True))
+            continue
         seen[item.id] = where
+        kept.append((where, item))
+    return kept, problems
 
 
 # --- JSON and JSONL -------------------------------------------------------------------------
 
 
-def read_jsonl(path: Path, text: str) -> list[Located]:
+def read_jsonl(path: Path, text: str) -> _Reading:
     """Items of a JSONL file: project records, or RAGAS records if the first has ``user_input``."""
-    records = _jsonl_records(path, text)
-    if not records:
-        return []
-    ragas = "user_input" in records[0][1]
-    located = []
-    for line, record in records:
-        where = f"{path}, line {line}"
-        if ragas:
-            located.append((where, ragas_item(record, where, default_id=f"line{line}")))
-        else:
-            located.append((where, project_item(record, where)))
-    return located
-
-
-def _jsonl_records(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
+    reading = _Reading()
     records = []
     for line, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ValueError(
-                f"{path}, line {line}: invalid JSON ({exc.msg} at column {exc.colno})"
-            ) from exc
-        if not isinstance(record, dict):
-            raise ValueError(
-                f"{path}, line {line}: expected a JSON object, got {_type_name(record)}"
-            )
-        records.append((line, record))
-    return records
+            records.append((line, _json_object(path, line, raw)))
+        except ValueError as exc:
+            reading.problems.append(Problem(str(exc), malformed=True))
+    ragas = bool(records) and "user_input" in records[0][1]
+    for line, record in records:
+        where = f"{path}, line {line}"
+        if ragas:
+            reading.add(where, ragas_item, record, where, default_id=f"line{line}")
+        else:
+            reading.add(where, project_item, record, where)
+    return reading
 
 
-def read_json(path: Path, text: str) -> list[Located]:
+def _json_object(path: Path, line: int, raw: str) -> dict[str, Any]:
+    try:
+        record = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{path}, line {line}: invalid JSON ({exc.msg} at column {exc.colno})"
+        ) from exc
+    if not isinstance(record, dict):
+        raise ValueError(f"{path}, line {line}: expected a JSON object, got {_type_name(record)}")
+    return record
+
+
+def read_json(path: Path, text: str) -> _Reading:
     """Items of a SQuAD v2.0 file (or of JSONL saved with a ``.json`` name)."""
     try:
         data = json.loads(text)
@@ -148,21 +228,59 @@ def read_json(path: Path, text: str) -> list[Located]:
     )
 
 
-def read_squad(path: Path, data: Mapping[str, Any]) -> list[Located]:
-    """Items of SQuAD v2.0 ``data -> paragraphs -> qas``; answer texts double as gold quotes."""
-    located = []
+def read_squad(path: Path, data: Mapping[str, Any]) -> _Reading:
+    """Items of SQuAD v2.0 ``data -> paragraphs -> qas``; answer texts double as gold quotes.
+
+    Each paragraph's ``context`` is kept to be checked against the corpus, and each answer's
+    ``answer_start`` is checked against it.
+    """
+    reading = _Reading()
     for i, article in enumerate(_list_of_objects(data, "data", f"{path}")):
         where_article = f"{path}, data[{i}]"
         for j, paragraph in enumerate(_list_of_objects(article, "paragraphs", where_article)):
             where_paragraph = f"{where_article}.paragraphs[{j}]"
+            context = paragraph.get("context")
+            ids = []
             for k, qa in enumerate(_list_of_objects(paragraph, "qas", where_paragraph)):
                 where = f"{where_paragraph}.qas[{k}]"
-                located.append((where, squad_item(qa, where)))
-    return located
+                item = reading.add(where, squad_item, qa, where)
+                if item is None:
+                    continue
+                ids.append(item.id)
+                if isinstance(context, str):
+                    reading.problems.extend(answer_start_problems(qa, context, where, item.id))
+            if isinstance(context, str) and context.strip() and ids:
+                reading.contexts.append(Context(where_paragraph, context, tuple(ids)))
+    return reading
+
+
+def answer_start_problems(
+    qa: Mapping[str, Any], context: str, where: str, item_id: str
+) -> list[Problem]:
+    """A problem for each answer whose ``answer_start`` does not point at its text."""
+    problems = []
+    for n, answer in enumerate(qa.get("answers") or []):
+        start, text = answer.get("answer_start"), answer.get("text")
+        if not isinstance(start, int) or not isinstance(text, str):
+            continue
+        found = context[start : start + len(text)]
+        if found != text:
+            problems.append(
+                Problem(
+                    f"{where}.answers[{n}]: answer_start {start} points at {found!r} in the "
+                    f"context, not at the answer {text!r}",
+                    (item_id,),
+                )
+            )
+    return problems
 
 
 def squad_item(qa: Mapping[str, Any], where: str) -> EvalItem:
-    """One SQuAD ``qas`` entry as an item of type ``squad``."""
+    """One SQuAD ``qas`` entry as an item of type ``squad``.
+
+    As in the official v2.0 script, a question without an answer text is a no-answer question
+    even when ``is_impossible`` is false.
+    """
     impossible = qa.get("is_impossible", False)
     if not isinstance(impossible, bool):
         raise ValueError(f"{where}: field 'is_impossible' must be true or false")
@@ -175,7 +293,7 @@ def squad_item(qa: Mapping[str, Any], where: str) -> EvalItem:
     return EvalItem(
         id=_id(qa, where),
         question=_text(qa, "question", where),
-        answerable=not impossible,
+        answerable=bool(answers),
         answers=answers,
         gold_quotes=answers,
         type="squad",
@@ -228,37 +346,35 @@ def ragas_item(record: Mapping[str, Any], where: str, default_id: str) -> EvalIt
 # --- CSV ------------------------------------------------------------------------------------
 
 
-def read_csv(path: Path, text: str) -> list[Located]:
+def read_csv(path: Path, text: str) -> _Reading:
     """Items of a CSV with header ``question,answer`` or RAGAS ``user_input,reference,...``."""
     reader = csv.DictReader(io.StringIO(text))
     header = [(name or "").strip() for name in reader.fieldnames or []]
     reader.fieldnames = header
     if "user_input" in header:
-        ragas = True
+        make_item = ragas_item
     elif "question" in header and "answer" in header:
-        ragas = False
+        make_item = plain_csv_item
     else:
         raise ValueError(
             f"{path}, line 1: unknown CSV header {','.join(header)!r}; expected "
             "question,answer or user_input,reference,reference_contexts"
         )
-    located = []
+    reading = _Reading()
     try:
         for row in reader:
-            where = f"{path}, line {reader.line_num}"
+            line = reader.line_num
+            where = f"{path}, line {line}"
             if None in row:
-                raise ValueError(f"{where}: more fields than the header's {len(header)}")
-            values = {k: (v or "").strip() for k, v in row.items()}
-            if not any(values.values()):
+                text = f"{where}: more fields than the header's {len(header)}"
+                reading.problems.append(Problem(text, malformed=True))
                 continue
-            if ragas:
-                item = ragas_item(values, where, default_id=f"line{reader.line_num}")
-            else:
-                item = plain_csv_item(values, where, default_id=f"line{reader.line_num}")
-            located.append((where, item))
+            values = {k: (v or "").strip() for k, v in row.items()}
+            if any(values.values()):
+                reading.add(where, make_item, values, where, default_id=f"line{line}")
     except csv.Error as exc:
         raise ValueError(f"{path}, line {reader.line_num}: malformed CSV ({exc})") from exc
-    return located
+    return reading
 
 
 def plain_csv_item(row: Mapping[str, str], where: str, default_id: str) -> EvalItem:

@@ -50,6 +50,16 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N items")
     parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse a test set with any problem (exit 2 with the list) instead of warning",
+    )
+    parser.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="leave out the items with a problem (malformed ones included) and run the rest",
+    )
+    parser.add_argument(
         "-k",
         "--k",
         type=int,

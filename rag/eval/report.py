@@ -224,6 +224,19 @@ def partial_lines(report: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def problem_lines(meta: Mapping[str, Any]) -> list[str]:
+    """A ``report.md`` section listing the test set's problems, if it had any."""
+    problems = meta.get("test_set_problems") or []
+    if not problems:
+        return []
+    skipped = meta.get("skipped_ids") or []
+    lines = ["## Test-set problems", ""]
+    if skipped:
+        lines += [f"Left out by --skip-invalid: {', '.join(skipped)}.", ""]
+    lines += [f"- {md_cell(p['text'])}" for p in problems]
+    return [*lines, ""]
+
+
 def render_markdown(report: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> str:
     """``report.md``: metadata, summary table, per-type table, worst items, plots."""
     meta = report["metadata"]
@@ -257,6 +270,7 @@ def render_markdown(report: Mapping[str, Any], records: Sequence[Mapping[str, An
             ],
         ),
         "",
+        *problem_lines(meta),
         "## Worst items",
         "",
     ]

@@ -9,7 +9,7 @@ import logging
 import platform
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -19,7 +19,7 @@ from typing import Any
 from tqdm import tqdm
 
 from rag.config import Config
-from rag.eval.formats import EvalItem, load_items
+from rag.eval.formats import EvalItem, Problem, read_test_set
 from rag.eval.gates import Gate, failed_gates, parse_gates
 from rag.eval.metrics import MAX_RANK, Gold, Span, item_scores, mean
 from rag.eval.options import (
@@ -41,6 +41,7 @@ from rag.eval.report import (
     write_jsonl,
     write_outputs,
 )
+from rag.eval.validate import Corpus, problem_list, select_items
 from rag.types import Answer, Citation, Passage
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class Plan:
     out_dir: Path
     export_ragas: Path | None
     resume: bool
+    problems: tuple[Problem, ...] = ()
+    skipped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,10 +99,12 @@ def run_eval(args: argparse.Namespace, config: Config, bot: Any = None) -> int:
         interrupted or crashed (see ``EPILOG``).
     """
     try:
-        plan = plan_run(args)
+        plan = plan_run(args, lambda: corpus_texts(bot, config))
     except ValueError as exc:
         print(f"rag eval: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if plan.problems:
+        print(f"rag eval: warning: {problems_notice(plan)}", file=sys.stderr)
     try:
         if bot is None:
             import rag
@@ -115,7 +120,12 @@ def run_eval(args: argparse.Namespace, config: Config, bot: Any = None) -> int:
     earlier = resumed_records(plan)
     outcome = run_items(bot, plan, earlier, sources)
     meta = run_metadata(bot, bot_config, plan.test_set, started_at, time.perf_counter() - started)
-    meta.update(resumed_items=len(earlier), stopped=outcome.stopped)
+    meta.update(
+        resumed_items=len(earlier),
+        stopped=outcome.stopped,
+        test_set_problems=[dataclasses.asdict(p) for p in plan.problems],
+        skipped_ids=list(plan.skipped),
+    )
     records = in_item_order(plan.items, [*earlier.values(), *outcome.records])
     try:
         report = finish(plan, records, meta, sources, bot_config.top_k)
@@ -142,11 +152,15 @@ def run_eval(args: argparse.Namespace, config: Config, bot: Any = None) -> int:
     return EXIT_GATE_FAILED if failures else EXIT_OK
 
 
-def plan_run(args: argparse.Namespace) -> Plan:
-    """Read the test set and check the options and output paths, before any model loads.
+def plan_run(args: argparse.Namespace, corpus: Callable[[], Sequence[str]]) -> Plan:
+    """Read and check the test set, the options and the output paths, before any model loads.
+
+    Args:
+        corpus: Returns the corpus texts the test set's quotes are checked against.
 
     Raises:
-        ValueError: bad test set, ``--limit``, ``--fail-under``, ``--out``, ``--resume`` or
+        ValueError: bad test set (with ``--strict``, or malformed items without
+            ``--skip-invalid``), ``--limit``, ``--fail-under``, ``--out``, ``--resume`` or
             ``--export-ragas``; the message says what to fix.
     """
     gates = parse_gates(getattr(args, "fail_under", None))
@@ -158,8 +172,46 @@ def plan_run(args: argparse.Namespace) -> Plan:
     export = Path(args.export_ragas) if getattr(args, "export_ragas", None) else None
     if export is not None:
         check_export_path(export)
-    items = limit_items(load_items(args.file), getattr(args, "limit", None))
-    return Plan(Path(args.file), tuple(items), gates, out_dir, export, resume)
+    test_set = read_test_set(args.file)
+    selection = select_items(
+        test_set,
+        limit_items(list(test_set.items), getattr(args, "limit", None)),
+        Corpus.of(corpus()),
+        strict=bool(getattr(args, "strict", False)),
+        skip_invalid=bool(getattr(args, "skip_invalid", False)),
+    )
+    return Plan(
+        Path(args.file),
+        selection.items,
+        gates,
+        out_dir,
+        export,
+        resume,
+        selection.problems,
+        selection.skipped,
+    )
+
+
+def corpus_texts(bot: Any, config: Config) -> list[str]:
+    """The texts of the bot's documents or, before it loads, of ``config.corpus``'s files."""
+    if bot is not None:
+        return [doc.text for doc in bot.documents.values()]
+    from index.corpus import read_corpus
+
+    return [doc.text for doc in read_corpus(config.corpus)]
+
+
+def problems_notice(plan: Plan) -> str:
+    """The test set's problems, once, saying what the run does about them."""
+    if plan.skipped:
+        headline = (
+            f"--skip-invalid leaves out {len(plan.skipped)} item(s): {', '.join(plan.skipped)}"
+        )
+    else:
+        headline = (
+            "the items run anyway (--strict refuses such a set; --skip-invalid leaves them out)"
+        )
+    return problem_list(plan.problems, headline)
 
 
 def resumed_records(plan: Plan) -> dict[str, dict[str, Any]]:

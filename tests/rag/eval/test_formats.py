@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.eval.formats import EvalItem, load_items
+from rag.eval.formats import EvalItem, load_items, read_test_set
 
 
 def _write(path: Path, text: str) -> Path:
@@ -206,3 +206,53 @@ def test_plain_csv_empty_question_names_line_and_field(tmp_path):
 def test_csv_with_unknown_header_is_rejected(tmp_path):
     with pytest.raises(ValueError, match=r"set\.csv, line 1: unknown CSV header"):
         load_items(_write(tmp_path / "set.csv", "q,a\nx,y\n"))
+
+
+# --- every problem, not just the first ------------------------------------------------------
+
+
+def test_read_test_set_reports_every_malformed_line_and_keeps_the_rest(tmp_path):
+    text = (
+        "{not json\n"
+        + json.dumps(PROJECT)
+        + "\n"
+        + json.dumps({**PROJECT, "id": 7, "answerable": "yes"})
+        + "\n"
+    )
+    test_set = read_test_set(_write(tmp_path / "set.jsonl", text))
+    assert [i.id for i in test_set.items] == ["q1"]
+    assert [(p.text.split(": ")[0], p.malformed) for p in test_set.problems] == [
+        (f"{tmp_path / 'set.jsonl'}, line 1", True),
+        (f"{tmp_path / 'set.jsonl'}, line 3", True),
+    ]
+
+
+def test_read_test_set_keeps_the_first_of_a_repeated_id(tmp_path):
+    test_set = read_test_set(
+        _jsonl(tmp_path / "set.jsonl", PROJECT, {**PROJECT, "question": "Again?"})
+    )
+    assert [i.question for i in test_set.items] == ["How many died?"]
+    (problem,) = test_set.problems
+    assert (problem.ids, problem.malformed) == (("q1",), True)
+    assert "'q1' is already used at" in problem.text
+
+
+def test_squad_answer_start_that_misses_its_answer_is_a_problem(tmp_path):
+    qa = {
+        "id": "s1",
+        "question": "How many?",
+        "answers": [{"text": "105,000", "answer_start": 0}],
+    }
+    data = {"data": [{"paragraphs": [{"context": "It was 105,000.", "qas": [qa]}]}]}
+    test_set = read_test_set(_write(tmp_path / "squad.json", json.dumps(data)))
+    assert [i.id for i in test_set.items] == ["s1"]
+    (problem,) = test_set.problems
+    assert (problem.ids, problem.malformed) == (("s1",), False)
+    assert "qas[0].answers[0]: answer_start 0 points at 'It was ' in the context" in problem.text
+    assert [(c.text, c.ids) for c in test_set.contexts] == [("It was 105,000.", ("s1",))]
+
+
+def test_squad_possible_question_without_answers_is_no_answer(tmp_path):
+    qa = {"id": "s4", "question": "Who won?", "is_impossible": False, "answers": []}
+    (item,) = load_items(_write(tmp_path / "squad.json", json.dumps(_squad([qa]))))
+    assert (item.answerable, item.answers) == (False, ())

@@ -346,3 +346,54 @@ def test_eval_help_documents_the_exit_statuses():
     text = eval_parser.format_help()
     assert all(f"  {code}  " in text for code in (0, 1, 2, 3))
     assert "--resume" in text
+
+
+# --- test-set validation ----------------------------------------------------------------------
+
+
+def _set_with(tmp_path, *extra: str):
+    lines = [json.dumps(i) for i in ITEMS] + list(extra)
+    return _write_lines(tmp_path / "set.jsonl", lines)
+
+
+def _write_lines(path, lines):
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+QUOTE_NOT_IN_CORPUS = json.dumps({**ITEMS[0], "id": "q5", "gold_quotes": ["deaths fell to zero"]})
+
+
+def test_a_gold_quote_not_in_the_corpus_is_warned_once_and_stored(tmp_path, capsys):
+    test_set = _set_with(tmp_path, QUOTE_NOT_IN_CORPUS)
+    assert run_eval(_args(test_set, tmp_path / "out"), FakeBot().config, bot=FakeBot()) == 0
+    assert capsys.readouterr().err.count("gold quote 'deaths fell to zero' is not in") == 1
+    (problem,) = _report(tmp_path / "out")["metadata"]["test_set_problems"]
+    assert (problem["ids"], problem["malformed"]) == (["q5"], False)
+    assert "deaths fell to zero" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+
+
+def test_strict_refuses_a_problem_before_asking(tmp_path, capsys):
+    bot = CountingBot()
+    args = _args(_set_with(tmp_path, QUOTE_NOT_IN_CORPUS), tmp_path / "out", strict=True)
+    assert run_eval(args, bot.config, bot=bot) == 2
+    assert "line 5: gold quote 'deaths fell to zero'" in capsys.readouterr().err
+    assert bot.asked == []
+
+
+def test_malformed_lines_are_all_listed_and_need_skip_invalid(tmp_path, capsys):
+    bot = CountingBot()
+    test_set = _set_with(tmp_path, "{oops", '{"id": "q6"}')
+    assert run_eval(_args(test_set, tmp_path / "out"), bot.config, bot=bot) == 2
+    err = capsys.readouterr().err
+    assert "line 5: invalid JSON" in err and "line 6: missing field 'question'" in err
+    assert bot.asked == []
+
+
+def test_skip_invalid_runs_the_valid_items_and_lists_the_rest(tmp_path):
+    test_set = _set_with(tmp_path, "{oops", QUOTE_NOT_IN_CORPUS)
+    args = _args(test_set, tmp_path / "out", skip_invalid=True)
+    assert run_eval(args, FakeBot().config, bot=FakeBot()) == 0
+    assert [r["id"] for r in _predictions(tmp_path / "out")] == ["q1", "q2", "q3", "q4"]
+    meta = _report(tmp_path / "out")["metadata"]
+    assert (meta["skipped_ids"], len(meta["test_set_problems"])) == (["q5"], 2)
