@@ -18,18 +18,22 @@ import rag.config  # noqa: F401  (sets the offline environment before gradio is 
 
 # isort: split
 import gradio as gr
+from starlette.middleware import Middleware
 
 from index.corpus import read_corpus
 from rag.config import Config
-from ui import render
+from ui import guard, render
 from ui.loader import LoadFailed, PipelineLoader
 
 logger = logging.getLogger(__name__)
 
 AUTH_ENV = "VERBATIM_AUTH"
-# The chat takes no files: Gradio's always-on upload route gets a one-byte limit, so nobody can
-# store files on the server and have it serve them back.
+# The chat takes no files: ui.guard refuses every upload, and behind it Gradio's always-on
+# upload route gets a one-byte limit, so nobody can store files to have them served back.
 UPLOAD_LIMIT_BYTES = 1
+# Sessions whose state (the chat's turns, component values) Gradio keeps in memory; the oldest
+# is dropped first. Every gradio_client connection is a session too.
+SESSION_CAPACITY = 1000
 EXAMPLES = (
     "How many overdose deaths were there in the U.S. last year?",
     "Who is Vanda Felbab-Brown?",
@@ -180,13 +184,14 @@ def theme() -> gr.themes.Base:
 
 
 def history_of(turns: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
-    """Plain-text history of the answered turns, as the pipeline takes it for follow-ups."""
+    """Plain-text history of the last answered turns, as the pipeline takes it for follow-ups
+    (at most :data:`ui.guard.HISTORY_TURNS`)."""
     history: list[dict[str, str]] = []
     for turn in turns:
         if turn.get("answer"):
             history.append({"role": "user", "content": turn["question"]})
             history.append({"role": "assistant", "content": turn["answer"]["answer"]})
-    return history
+    return guard.recent_history(history)
 
 
 def chat_messages(turns: Sequence[dict[str, Any]], show_scores: bool) -> list[dict[str, str]]:
@@ -288,11 +293,12 @@ def build_app(bot: Any) -> gr.Blocks:
         """Answer one question about the article.
 
         Returns ``Answer.to_dict()``: the answer, ``abstained``, numbered ``citations`` with
-        character offsets, ``related`` passages, timings; or ``{"error": message}``.
+        character offsets, ``related`` passages, timings; or ``{"error": message}``. Only the
+        last ``ui.guard.HISTORY_TURNS`` turns of ``history`` are read.
         """
         final = None
         try:
-            for answer in bot.ask_stream(question, list(history or []), k):
+            for answer in bot.ask_stream(question, guard.recent_history(history or []), k):
                 final = answer
         except ValueError as exc:
             return {"error": str(exc)}
@@ -402,15 +408,28 @@ def build_app(bot: Any) -> gr.Blocks:
             timer.tick(show_status, None, [status, timer], **quiet)
             app.load(show_status, None, [status, timer], **quiet)
     app.queue(default_concurrency_limit=1)
+    # launch() puts the guard in front of every route with this limit.
+    app.verbatim_max_body_bytes = guard.body_limit(config.max_question_chars)  # type: ignore[attr-defined]
     return app
 
 
 def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **kwargs: Any) -> str:
     """Start the server in the background (never shared) and return its local URL.
 
-    ``kwargs`` go to :meth:`gradio.Blocks.launch`, e.g. ``auth=(user, password)``.
+    ``kwargs`` go to :meth:`gradio.Blocks.launch`, e.g. ``auth=(user, password)``. Every
+    route is behind :class:`ui.guard.Guard`: bodies over the app's limit get 413, uploads 403,
+    and a client's sixth failed login within a minute 429.
     """
     kwargs.setdefault("max_file_size", UPLOAD_LIMIT_BYTES)
+    kwargs.setdefault("state_session_capacity", SESSION_CAPACITY)
+    limit = getattr(app, "verbatim_max_body_bytes", None) or guard.body_limit(
+        Config().max_question_chars
+    )
+    app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
+    app_kwargs["middleware"] = [
+        *app_kwargs.get("middleware", ()),
+        Middleware(guard.Guard, max_body_bytes=limit),
+    ]
     _, url, _ = app.launch(
         server_name=host,
         server_port=port,
@@ -420,6 +439,7 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **kwargs: 
         theme=theme(),
         css=CSS,
         js=JS,
+        app_kwargs=app_kwargs,
         **kwargs,
     )
     return url

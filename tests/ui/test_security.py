@@ -241,4 +241,4 @@ def test_uploads_are_refused(open_url):
     """The chat takes no files, so nobody can store one on the server to have it served."""
     files = {"files": ("page.html", b"<script>alert(1)</script>" * 100, "text/html")}
     response = httpx.post(open_url + "gradio_api/upload", files=files, timeout=30)
-    assert response.status_code == 413
+    assert response.status_code == 403
