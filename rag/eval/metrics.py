@@ -235,8 +235,10 @@ def item_scores(
         citations: The quotes cited for the answer.
         shown: Every quote shown to the reader (citations and related quotes), checked verbatim.
         retrieved: Passages in rank order, for retrieval hit@k and MRR.
+        error: The bot failed on the item: retrieval never ran, so it has no rank and stays
+            out of hit@k and MRR (the answer metrics score it 0).
     """
-    rank = first_hit_rank(retrieved, gold) if answerable else None
+    rank = first_hit_rank(retrieved, gold) if answerable and not error else None
     return {
         "answerable": answerable,
         "abstained": abstained,

@@ -46,6 +46,7 @@ from rag.types import Answer, Citation, Passage
 
 logger = logging.getLogger(__name__)
 
+MODES = ("abstain", "extractive", "generated", "error")
 PACKAGES = (
     "verbatim-rag",
     "torch",
@@ -349,6 +350,7 @@ def make_record(
         latency_s=round(latency_s, 4),
         error=error is not None,
     )
+    mode, detail = answer_mode(answer, error)
     return {
         "id": item.id,
         "question": item.question,
@@ -358,12 +360,15 @@ def make_record(
         "gold_quotes": list(item.gold_quotes),
         "answer": answer.answer,
         "abstained": answer.abstained,
-        "mode": answer.mode,
+        "mode": mode,
+        "mode_detail": detail,
         "answer_quote": answer.answer_quote.to_dict() if answer.answer_quote else None,
         "quotes": [c.quote for c in answer.citations],
         "citations": [c.to_dict() for c in answer.citations],
         "related": [c.to_dict() for c in answer.related],
         "latency_s": round(latency_s, 4),
+        "retrieve_s": answer.timings.get("retrieve_s"),
+        "generate_s": answer.timings.get("generate_s"),
         "retrieved": [
             {"rank": rank, "source": s.source, "start": s.start, "end": s.end}
             for rank, s in enumerate(retrieved, start=1)
@@ -371,6 +376,22 @@ def make_record(
         "error": error,
         "metrics": scores,
     }
+
+
+def answer_mode(answer: Answer, error: str | None = None) -> tuple[str, str | None]:
+    """How the answer was made, as one of :data:`MODES`, and the pipeline's detail, if any.
+
+    The pipeline says ``short`` for a short answer cut from a quote and ``extractive (why)``
+    when a model's answer was rejected for the quote; both are ``extractive`` here.
+    """
+    if error is not None:
+        return "error", None
+    if answer.abstained:
+        return "abstain", None
+    raw = answer.mode.strip()
+    kind = "generated" if raw.startswith("generated") else "extractive"
+    detail = raw.removeprefix(kind).strip().strip("()").strip() if raw.startswith(kind) else raw
+    return kind, detail or None
 
 
 def ragas_row(record: Mapping[str, Any], sources: Mapping[str, str], k: int) -> dict[str, Any]:

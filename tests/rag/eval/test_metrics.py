@@ -261,3 +261,25 @@ def test_lenient_hit_splits_possessives():
 
 def test_lenient_hit_still_needs_whole_words_after_splitting():
     assert lenient_hit("a Viennese organization", ["Vienna"]) == 0.0
+
+
+def test_an_error_item_has_no_retrieval_rank():
+    scores = item_scores(
+        answer="",
+        abstained=False,
+        answerable=True,
+        golds=["dogs bark"],
+        gold=Gold.of(["Dogs bark at night."], SOURCES),
+        citations=[],
+        shown=[],
+        retrieved=[],
+        sources=SOURCES,
+        latency_s=0.5,
+        error=True,
+    )
+    assert (scores["retrieval_rank"], scores["lenient_hit"]) == (None, 0.0)
+
+
+def test_error_items_stay_out_of_hit_at_k():
+    overall = aggregate([_scores(), _scores(error=True, retrieval_rank=None, lenient_hit=0.0)])
+    assert (overall["hit@10"], overall["errors"], overall["lenient_hit"]) == (1.0, 1, 0.5)

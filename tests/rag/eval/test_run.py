@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 import pytest
 
 from rag.abstain import Verdict
 from rag.config import Config
-from rag.eval.run import run_eval
+from rag.eval.run import MODES, answer_mode, run_eval
 from rag.pipeline import SearchResult
 from rag.types import Answer, Chunk, Citation, Document, Passage
 
@@ -397,3 +398,42 @@ def test_skip_invalid_runs_the_valid_items_and_lists_the_rest(tmp_path):
     assert [r["id"] for r in _predictions(tmp_path / "out")] == ["q1", "q2", "q3", "q4"]
     meta = _report(tmp_path / "out")["metadata"]
     assert (meta["skipped_ids"], len(meta["test_set_problems"])) == (["q5"], 2)
+
+
+# --- metrics honesty --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "abstained", "error", "expected"),
+    [
+        ("abstain", True, None, ("abstain", None)),
+        ("short", False, None, ("extractive", "short")),
+        ("extractive", False, None, ("extractive", None)),
+        ("extractive (copies the quote)", False, None, ("extractive", "copies the quote")),
+        ("generated", False, None, ("generated", None)),
+        ("", False, "too long", ("error", None)),
+    ],
+)
+def test_mode_is_one_of_four_with_the_reason_apart(raw, abstained, error, expected):
+    answer = Answer("q", "a", abstained, mode=raw)
+    assert answer_mode(answer, error) == expected
+    assert expected[0] in MODES
+
+
+def test_an_item_the_bot_fails_on_stays_out_of_retrieval_metrics(test_set, tmp_path):
+    bot = CountingBot("Where did officials meet?", RuntimeError("index gone"))
+    run_eval(_args(test_set, tmp_path / "out"), bot.config, bot=bot)
+    records = _predictions(tmp_path / "out")
+    assert (records[1]["mode"], records[1]["metrics"]["retrieval_rank"]) == ("error", None)
+    assert _report(tmp_path / "out")["overall"]["hit@1"] == 1.0
+
+
+def test_records_keep_retrieve_and_generate_seconds(test_set, tmp_path, monkeypatch):
+    timed = {"retrieve_s": 0.2, "generate_s": 0.3, "total_s": 0.5}
+    ask = FakeBot.ask
+    monkeypatch.setattr(
+        FakeBot, "ask", lambda self, q, h=None: dataclasses.replace(ask(self, q, h), timings=timed)
+    )
+    run_eval(_args(test_set, tmp_path / "out"), FakeBot().config, bot=FakeBot())
+    first = _predictions(tmp_path / "out")[0]
+    assert (first["retrieve_s"], first["generate_s"], first["latency_s"]) == (0.2, 0.3, 0.5)
