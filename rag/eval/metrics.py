@@ -32,6 +32,10 @@ HIGHER_IS_BETTER = (
     "abstain_recall",
     "abstain_precision",
 )
+# Aggregate metrics where lower is better: the ones ``--fail-over`` can gate.
+LOWER_IS_BETTER = ("false_abstain_rate", "latency_p50_s", "latency_p95_s")
+# Metrics in seconds (any value >= 0); every other gated metric is a rate in [0, 1].
+SECONDS_METRICS = ("latency_p50_s", "latency_p95_s")
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _MARKER = re.compile(r"\[\d+\]")

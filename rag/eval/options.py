@@ -20,7 +20,7 @@ PREDICTIONS = "predictions.jsonl"
 EPILOG = """\
 exit status:
   0  the run finished and every gate passed
-  1  a --fail-under gate failed (each failure is printed to stderr)
+  1  a --fail-under or --fail-over gate failed (each failure is printed to stderr)
   2  bad input or usage: the test set, an option, --out or --export-ragas; nothing was asked
   3  the run itself failed: interrupted (Ctrl-C) or crashed. The items done so far are in
      --out with a report marked "partial"; finish it with the same command plus --resume.
@@ -48,7 +48,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="continue the run saved in --out: skip the ids already in its predictions.jsonl",
     )
-    parser.add_argument("--limit", type=int, metavar="N", help="only the first N items")
+    parser.add_argument("--limit", type=positive_int, metavar="N", help="only the first N items")
     parser.add_argument(
         "--strict",
         action="store_true",
@@ -62,7 +62,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-k",
         "--k",
-        type=int,
+        type=positive_int,
         default=None,
         dest="k",
         metavar="N",
@@ -82,6 +82,14 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         help="exit 1 if the overall METRIC is below VALUE, e.g. lenient_hit=0.8 (repeatable)",
     )
     parser.add_argument(
+        "--fail-over",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="exit 1 if the overall METRIC is above VALUE: false_abstain_rate, latency_p50_s "
+        "or latency_p95_s, e.g. latency_p95_s=5 (repeatable)",
+    )
+    parser.add_argument(
         "--export-ragas",
         metavar="FILE",
         help="also write the run as RAGAS evaluation rows (JSONL) to FILE",
@@ -89,6 +97,21 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--corpus", nargs="+", metavar="FILE", help="index these files instead of the article"
     )
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (argparse names the option at fault).
+
+    Raises:
+        argparse.ArgumentTypeError: ``text`` is not a whole number >= 1.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def check_out_dir(out_dir: Path, resume: bool) -> None:

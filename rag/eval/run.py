@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from rag.config import Config
 from rag.eval.formats import EvalItem, Problem, read_test_set
-from rag.eval.gates import Gate, failed_gates, parse_gates
+from rag.eval.gates import OVER, UNDER, Gate, failed_gates, parse_gates
 from rag.eval.metrics import MAX_RANK, Gold, Span, item_scores, mean
 from rag.eval.options import (
     EXIT_BAD_INPUT,
@@ -149,7 +149,7 @@ def run_eval(args: argparse.Namespace, config: Config, bot: Any = None) -> int:
         return EXIT_RUN_FAILED
     failures = failed_gates(report["overall"], plan.gates)
     for failure in failures:
-        print(f"FAIL --fail-under: {failure}", file=sys.stderr)
+        print(f"FAIL {failure}", file=sys.stderr)
     return EXIT_GATE_FAILED if failures else EXIT_OK
 
 
@@ -164,7 +164,9 @@ def plan_run(args: argparse.Namespace, corpus: Callable[[], Sequence[str]]) -> P
             ``--skip-invalid``), ``--limit``, ``--fail-under``, ``--out``, ``--resume`` or
             ``--export-ragas``; the message says what to fix.
     """
-    gates = parse_gates(getattr(args, "fail_under", None))
+    gates = parse_gates(getattr(args, "fail_under", None), UNDER) + parse_gates(
+        getattr(args, "fail_over", None), OVER
+    )
     resume = bool(getattr(args, "resume", False))
     if resume and not getattr(args, "out", None):
         raise ValueError("--resume needs --out DIR: the folder of the run to continue")

@@ -437,3 +437,39 @@ def test_records_keep_retrieve_and_generate_seconds(test_set, tmp_path, monkeypa
     run_eval(_args(test_set, tmp_path / "out"), FakeBot().config, bot=FakeBot())
     first = _predictions(tmp_path / "out")[0]
     assert (first["retrieve_s"], first["generate_s"], first["latency_s"]) == (0.2, 0.3, 0.5)
+
+
+# --- gates and options ------------------------------------------------------------------------
+
+
+def test_fail_over_fails_a_slow_run(test_set, tmp_path, capsys):
+    args = _args(test_set, tmp_path / "out", fail_over=["latency_p50_s=0.001"])
+    assert run_eval(args, FakeBot().config, bot=FakeBot()) == 1
+    assert "FAIL --fail-over: latency_p50_s = 0.0100 is above the allowed 0.001" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_rate_gate_out_of_range_is_bad_input(test_set, tmp_path, capsys):
+    bot = CountingBot()
+    args = _args(test_set, tmp_path / "out", fail_under=["lenient_hit=80"])
+    assert run_eval(args, bot.config, bot=bot) == 2
+    assert "between 0 and 1" in capsys.readouterr().err
+    assert bot.asked == []
+
+
+@pytest.mark.parametrize("argv", [["-k", "0"], ["--limit", "0"]])
+def test_zero_k_or_limit_names_the_option(argv, capsys):
+    from rag.cli import build_parser
+
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(["eval", "set.jsonl", *argv])
+    assert info.value.code == 2
+    assert f"argument {argv[0]}" in capsys.readouterr().err
+
+
+def test_every_eval_option_has_help():
+    from rag.cli import build_parser
+
+    eval_parser = build_parser()._subparsers._group_actions[0].choices["eval"]
+    assert [a.dest for a in eval_parser._actions if not a.help] == []
