@@ -13,7 +13,15 @@ from index.chunk import chunk_sentences
 from index.corpus import read_corpus, sha256_text
 from index.embed import DIMENSION, MODEL_NAME, embed
 from index.split import mark_duplicates, split_document
-from index.store import IndexUnusableError, StoredIndex, load_index, read_manifest, write_index
+from index.store import (
+    IndexNotWritableError,
+    IndexUnusableError,
+    StoredIndex,
+    build_lock,
+    load_index,
+    read_manifest,
+    write_index,
+)
 from rag.config import Config
 from rag.types import Chunk, Document, Sentence
 
@@ -69,10 +77,58 @@ def split_corpus(
     return sentences, chunks
 
 
+def stored_text_differs(index: StoredIndex, documents: list[Document]) -> str | None:
+    """Why the stored texts are not the files' texts (quotes come from them), or None.
+
+    A plain string comparison: a few milliseconds even for tens of megabytes.
+    """
+    for doc in documents:
+        stored = index.documents.get(doc.source)
+        if stored is None:
+            return f"{doc.source} is missing from the stored index"
+        if stored.text != doc.text:
+            return f"stored text of {doc.source} differs from the file"
+    return None
+
+
+def load_matching(config: Config, documents: list[Document]) -> tuple[StoredIndex | None, str]:
+    """The stored index if it serves ``documents`` under ``config``; else None and why not."""
+    reason = rebuild_reason(config, documents)
+    if reason is not None:
+        return None, reason
+    try:
+        index = load_index(Path(config.index_dir))
+    except IndexUnusableError as exc:
+        return None, f"stored index unusable: {exc}"
+    reason = stored_text_differs(index, documents)
+    return (None, reason) if reason else (index, "")
+
+
 def build_index(
-    config: Config, embedder: SentenceTransformer, documents: list[Document]
+    config: Config,
+    embedder: SentenceTransformer,
+    documents: list[Document],
+    progress: Callable[[str], None] | None = None,
 ) -> StoredIndex:
-    """Split, chunk, embed and store ``documents``; return the loaded result."""
+    """Split, chunk, embed and store ``documents``; return the loaded result.
+
+    Builds of one index folder take turns. If this one had to wait and the build that finished
+    meanwhile serves ``documents`` under ``config``, that build is returned instead of repeating it.
+
+    Raises:
+        IndexNotWritableError: the index folder cannot be written.
+        ValueError: the corpus has no sentences.
+    """
+    with build_lock(Path(config.index_dir), progress) as waited:
+        if waited:
+            index, _ = load_matching(config, documents)
+            if index is not None:
+                logger.warning("using the index another build just made: %s", index.path)
+                return index
+        return _build(config, embedder, documents)
+
+
+def _build(config: Config, embedder: SentenceTransformer, documents: list[Document]) -> StoredIndex:
     started = time.perf_counter()
     sentences, chunks = split_corpus(documents, config.chunk_sentences, config.chunk_overlap)
     if not chunks:
@@ -106,23 +162,35 @@ def ensure_index(
 ) -> tuple[StoredIndex, str | None]:
     """Load the index for ``config.corpus``, rebuilding it if missing, stale or corrupt.
 
+    Stale includes stored texts that differ from the files and offsets that do not match them.
+
     Args:
         config: Settings naming the corpus and the index folder.
         embedder_factory: Gives the MiniLM model; only called for a rebuild.
-        progress: Told "reading the index" or "building the index (why)" as it starts.
+        progress: Told "reading the index", "building the index (why)" or "waiting for another
+            build…" as each starts.
 
     Returns:
         The loaded index and the reason it was rebuilt (None when it was reused).
+
+    Raises:
+        IndexNotWritableError: a rebuild is needed but the index folder cannot be written.
     """
     report = progress or (lambda step: None)
     documents = read_corpus(config.corpus)
-    reason = rebuild_reason(config, documents)
-    if reason is None:
+    if rebuild_reason(config, documents) is None:
         report("reading the index")
-        try:
-            return load_index(Path(config.index_dir)), None
-        except IndexUnusableError as exc:
-            reason = f"stored index unusable: {exc}"
-    logger.warning("rebuilding index: %s", reason)
-    report(f"building the index ({reason})")
-    return build_index(config, embedder_factory(), documents), reason
+    index, reason = load_matching(config, documents)
+    if index is not None:
+        return index, None
+    try:
+        with build_lock(Path(config.index_dir), report) as waited:
+            if waited:  # another build finished meanwhile: it may be the one needed
+                index, _ = load_matching(config, documents)
+                if index is not None:
+                    return index, None
+            logger.warning("rebuilding index: %s", reason)
+            report(f"building the index ({reason})")
+            return build_index(config, embedder_factory(), documents), reason
+    except IndexNotWritableError as exc:
+        raise IndexNotWritableError(f"{exc} (a rebuild is needed: {reason})") from exc

@@ -3,18 +3,25 @@
 Layout under ``index_dir``: one folder per build (``<build-id>/``) and a ``CURRENT`` file naming
 the live one. A build writes its folder completely, checksums every file into the manifest,
 then swaps ``CURRENT`` with an atomic rename: a build killed midway leaves the old index live.
+Builds take turns through ``flock`` on ``.lock``; whoever holds it may delete the leftovers of
+killed builds, since nobody else can be building.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import json
 import logging
 import math
 import os
+import re
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +35,20 @@ logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
+LOCK = ".lock"
 FILES = ("vectors.faiss", "sentences.npy", "corpus.json")
+# What ``tempfile.mkdtemp(prefix="build-")`` names a build folder; CURRENT must name one.
+_BUILD_NAME = re.compile(r"build-[A-Za-z0-9_]+")
+# Index folders whose build lock this thread holds (the lock is taken once per thread).
+_held = threading.local()
 
 
 class IndexUnusableError(RuntimeError):
     """The stored index is missing, unreadable or does not match its manifest."""
+
+
+class IndexNotWritableError(OSError):
+    """The index folder cannot be written, so no index can be built there."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,85 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+@contextmanager
+def build_lock(index_dir: Path, on_wait: Callable[[str], None] | None = None) -> Iterator[bool]:
+    """Hold the build lock of ``index_dir``; yields True when another build had to finish first.
+
+    Re-entrant within a thread. A second process (or thread) waits, telling ``on_wait`` why.
+
+    Raises:
+        IndexNotWritableError: ``index_dir`` cannot be created or written.
+    """
+    held: set[str] = _held.__dict__.setdefault("dirs", set())
+    key = str(index_dir.absolute())
+    if key in held:
+        yield False
+        return
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _not_writable(index_dir, exc) from exc
+    try:
+        waited = False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waited = True
+            message = f"waiting for another build of the index in {index_dir} to finish"
+            logger.warning(message)
+            if on_wait is not None:
+                on_wait(message)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        held.add(key)
+        try:
+            _check_writable(index_dir)
+            yield waited
+        finally:
+            held.discard(key)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _not_writable(index_dir: Path, exc: OSError) -> IndexNotWritableError:
+    return IndexNotWritableError(
+        f"cannot build the index: {index_dir} is not writable ({exc.strerror or exc}); "
+        "make it writable or set VERBATIM_INDEX_DIR to a folder you can write"
+    )
+
+
+def _check_writable(index_dir: Path) -> None:
+    try:
+        with tempfile.TemporaryFile(dir=index_dir, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise _not_writable(index_dir, exc) from exc
+
+
+def remove_leftovers(index_dir: Path) -> list[str]:
+    """Delete what killed builds left: build folders other than the live one, temp pointers.
+
+    Only call while holding :func:`build_lock`, which proves no other build is in progress.
+    Returns the names removed.
+    """
+    live = current_build(index_dir)
+    removed: list[str] = []
+    for child in index_dir.iterdir():
+        name = child.name
+        if child.is_dir() and name.startswith("build-") and child != live:
+            shutil.rmtree(child, ignore_errors=True)
+        elif name.startswith((f".{POINTER}.", ".probe-")) and child.is_file():
+            child.unlink(missing_ok=True)
+        elif name == POINTER and child.is_dir():  # a folder where the pointer file belongs
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            continue
+        removed.append(name)
+    if removed:
+        logger.info("removed leftovers of killed builds in %s: %s", index_dir, sorted(removed))
+    return removed
+
+
 def write_index(
     index_dir: Path,
     documents: list[Document],
@@ -103,9 +198,42 @@ def write_index(
     manifest: dict[str, Any],
     index_type: str = "auto",
 ) -> Path:
-    """Write a complete build into a new folder, then make it the live one atomically."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(dir=index_dir, prefix="build-"))
+    """Write a complete build into a new folder, then make it the live one atomically.
+
+    Raises:
+        IndexNotWritableError: ``index_dir`` cannot be written.
+    """
+    with build_lock(index_dir):
+        remove_leftovers(index_dir)
+        try:
+            build = Path(tempfile.mkdtemp(dir=index_dir, prefix="build-"))
+        except OSError as exc:
+            raise _not_writable(index_dir, exc) from exc
+        try:
+            _write_build(
+                build, documents, sentences, chunks, chunk_vectors, sentence_vectors, index_type
+            )
+            files = {name: _sha256_file(build / name) for name in FILES}
+            full = {**manifest, "format_version": FORMAT_VERSION, "files": files}
+            (build / "manifest.json").write_text(json.dumps(full, indent=2, sort_keys=True))
+            _write_atomic(index_dir / POINTER, build.name.encode())
+        except BaseException:
+            shutil.rmtree(build, ignore_errors=True)
+            raise
+        remove_leftovers(index_dir)
+    logger.info("index written to %s", build)
+    return build
+
+
+def _write_build(
+    build: Path,
+    documents: list[Document],
+    sentences: list[Sentence],
+    chunks: list[Chunk],
+    chunk_vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
+    index_type: str = "auto",
+) -> None:
     faiss.write_index(make_faiss_index(chunk_vectors, index_type), str(build / "vectors.faiss"))
     np.save(build / "sentences.npy", sentence_vectors)
     corpus = {
@@ -114,29 +242,27 @@ def write_index(
         "chunks": [dataclasses.asdict(c) for c in chunks],
     }
     (build / "corpus.json").write_text(json.dumps(corpus, ensure_ascii=False), encoding="utf-8")
-    files = {name: _sha256_file(build / name) for name in FILES}
-    full = {**manifest, "format_version": FORMAT_VERSION, "files": files}
-    (build / "manifest.json").write_text(json.dumps(full, indent=2, sort_keys=True))
-    _write_atomic(index_dir / POINTER, build.name.encode())
-    _remove_stale(index_dir, keep=build.name)
-    logger.info("index written to %s", build)
-    return build
-
-
-def _remove_stale(index_dir: Path, keep: str) -> None:
-    for child in index_dir.iterdir():
-        if child.is_dir() and child.name.startswith("build-") and child.name != keep:
-            shutil.rmtree(child, ignore_errors=True)
 
 
 def current_build(index_dir: Path) -> Path | None:
-    """The live build folder, or None when there is none."""
+    """The live build folder, or None when there is none or ``CURRENT`` does not name one.
+
+    A ``CURRENT`` that is unreadable, not ASCII, or names anything but a ``build-*`` folder
+    directly inside ``index_dir`` (say ``../elsewhere``) counts as no index, so it is rebuilt.
+    """
     pointer = index_dir / POINTER
-    if not pointer.is_file():
+    try:
+        name = pointer.read_bytes().decode("ascii").strip()
+    except FileNotFoundError:
         return None
-    name = pointer.read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        logger.warning("ignoring unreadable %s: %s", pointer, exc)
+        return None
+    if not _BUILD_NAME.fullmatch(name):
+        logger.warning("ignoring %s: %r is not a build folder name", pointer, name[:80])
+        return None
     path = index_dir / name
-    return path if name and path.is_dir() else None
+    return path if path.is_dir() else None
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
@@ -184,4 +310,43 @@ def load_index(index_dir: Path) -> StoredIndex:
         raise IndexUnusableError(f"{build} could not be read: {exc}") from exc
     if vectors.ntotal != len(chunks) or len(sentence_vectors) != len(sentences):
         raise IndexUnusableError(f"{build}: vector counts do not match the passages")
+    _check_units(build, documents, sentences, chunks)
     return StoredIndex(documents, sentences, chunks, vectors, sentence_vectors, manifest, build)
+
+
+def _check_units(
+    build: Path,
+    documents: dict[str, Document],
+    sentences: tuple[Sentence, ...],
+    chunks: tuple[Chunk, ...],
+) -> None:
+    """Check every stored sentence and chunk is its document's slice, with ids in order.
+
+    Quotes are cut from the document text by these offsets, so one shifted offset would
+    misquote or fail each answer that touches it; refusing the build gets it rebuilt instead.
+
+    Raises:
+        IndexUnusableError: an id out of order, or a text that is not ``doc.text[start:end]``.
+    """
+    for kind, units in (("sentence", sentences), ("passage", chunks)):
+        for position, unit in enumerate(units):
+            doc = documents.get(unit.source)
+            if unit.id != position or doc is None or not _is_slice(doc.text, unit):
+                raise IndexUnusableError(
+                    f"{build}: stored {kind} {position} is not the text of {unit.source!r} "
+                    f"at {unit.start}-{unit.end}"
+                )
+    count = len(sentences)
+    if any(not -1 <= s.duplicate_of < count for s in sentences) or any(
+        not 0 <= i < count for c in chunks for i in c.sentence_ids
+    ):
+        raise IndexUnusableError(f"{build}: a stored passage refers to a missing sentence")
+
+
+def _is_slice(text: str, unit: Sentence | Chunk) -> bool:
+    # startswith compares in place; slicing would copy every sentence and passage again.
+    return (
+        0 <= unit.start <= unit.end <= len(text)
+        and unit.end - unit.start == len(unit.text)
+        and text.startswith(unit.text, unit.start)
+    )
