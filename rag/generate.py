@@ -6,6 +6,7 @@ import copy
 import hashlib
 import importlib.util
 import logging
+import queue
 import re
 import threading
 import time
@@ -134,6 +135,56 @@ def quantize_int8(model: Any) -> Any:
         return torch.ao.quantization.quantize_dynamic(model, names, dtype=torch.qint8, inplace=True)
 
 
+# After the deadline a reply waits this long for the model step under way, then is abandoned.
+ABANDON_GRACE_S = 0.5
+# Generation worker threads are named after this (seen in thread dumps and tests).
+WORKER_NAME = "verbatim-generate"
+
+
+class _Run:
+    """One reply being written by a worker thread: its streamer, stop flag and outcome.
+
+    The model lock is acquired by the caller and released exactly once: by the worker when it
+    ends, or by the caller on its behalf when the worker is abandoned mid-step.
+    """
+
+    def __init__(self, lock: threading.Lock, deadline: float, tokenizer: Any):
+        from transformers import TextIteratorStreamer
+
+        self.deadline = deadline
+        self.stop = threading.Event()
+        self.outcome: dict[str, bool] = {"gave_up": False, "cut_off": False}
+        self.errors: list[BaseException] = []
+        self.streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        self._lock = lock
+        self._held = False
+        self._guard = threading.Lock()
+
+    def acquire(self) -> bool:
+        """Take the model lock, waiting at most until the deadline; False if it stayed busy."""
+        wait = max(self.deadline - time.monotonic(), 0.0)
+        self._held = self._lock.acquire(timeout=wait) if wait > 0 else self._lock.acquire(False)
+        return self._held
+
+    def release(self) -> None:
+        """Release the model lock unless that was done already."""
+        with self._guard:
+            if self._held:
+                self._held = False
+                self._lock.release()
+
+    def pieces(self, give_up_at: float) -> Iterator[str]:
+        """The streamer's text until it ends, or until ``give_up_at`` passes with nothing new."""
+        while True:
+            try:
+                piece = self.streamer.text_queue.get(timeout=max(give_up_at - time.monotonic(), 0))
+            except queue.Empty:
+                return
+            if piece is self.streamer.stop_signal:
+                return
+            yield piece
+
+
 class Generator:
     """A local chat model, loaded once, answering greedily with a token budget and a deadline."""
 
@@ -165,7 +216,11 @@ class Generator:
 
     @property
     def lock(self) -> threading.Lock:
-        """Held while the model runs; other users of the model (the likelihood scorer) share it."""
+        """Held while the model runs; other users of the model (the likelihood scorer) share it.
+
+        A reply whose model step hangs past its deadline releases it before that step returns:
+        the next user then runs beside the abandoned step until it ends (see :meth:`stream`).
+        """
         return self._lock
 
     def _inputs(self, messages: list[dict[str, str]]) -> Any:
@@ -218,63 +273,103 @@ class Generator:
         """Yield text pieces as the model writes them; stop at the budget, the deadline, the
         end of the first sentence, or as soon as ``give_up(reply_so_far)`` is true.
 
+        The model runs in a worker thread, so the reply ends by the deadline (plus
+        ``ABANDON_GRACE_S``) even if one model step hangs: that worker is then abandoned. Torch
+        cannot stop a thread, so it runs on until its step returns and stops at its next
+        check; the model lock is released for it at once, so the next request runs beside it
+        (sharing the CPU) instead of waiting behind it.
+
         When given, ``outcome`` is filled with ``gave_up`` (``give_up`` stopped the reply) and
         ``cut_off`` (the budget or the deadline stopped it mid-sentence).
         """
-        import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
-
         deadline = time.monotonic() + timeout_s
-        inputs = self._inputs(messages)
-        prompt_length = inputs["input_ids"].shape[1]
-        tokenizer = self.tokenizer
         result = outcome if outcome is not None else {}
         result.update(gave_up=False, cut_off=False)
+        inputs = self._inputs(messages)
+        # One generation at a time (two cores gain nothing from interleaving two), and the
+        # likelihood scorer takes turns with it; waiting for the lock counts against the time.
+        run = _Run(self._lock, deadline, self.tokenizer)
+        if not run.acquire():
+            logger.warning("model busy past the %.1fs deadline; no reply written", timeout_s)
+            result["cut_off"] = True
+            return
+        worker = threading.Thread(
+            target=self._write,
+            args=(run, messages, inputs, max_new_tokens, give_up),
+            name=WORKER_NAME,
+            daemon=True,
+        )
+        try:
+            worker.start()
+            yield from run.pieces(deadline + ABANDON_GRACE_S)
+        finally:
+            # Stop the worker at its next step (the reader may have stopped reading early).
+            run.stop.set()
+            if worker.ident is not None:
+                worker.join(max(deadline + ABANDON_GRACE_S - time.monotonic(), 0.0))
+            abandoned = worker.is_alive()
+            if abandoned:
+                logger.warning("a model step ran past the %.1fs deadline; abandoned", timeout_s)
+            # Done if the worker ended; otherwise on its behalf, so the next request can run.
+            run.release()
+        if abandoned:
+            result["cut_off"] = True
+            return
+        result.update(run.outcome)
+        if run.errors:
+            raise run.errors[0]
+
+    def _write(
+        self,
+        run: _Run,
+        messages: list[dict[str, str]],
+        inputs: Any,
+        max_new_tokens: int,
+        give_up: Callable[[str], bool] | None,
+    ) -> None:
+        """The worker: run the model into ``run``'s streamer; release the lock when done."""
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        prompt_length = inputs["input_ids"].shape[1]
+        tokenizer = self.tokenizer
 
         class _Stop(StoppingCriteria):
-            # One sentence is the whole answer: stop at its end, or when time is up.
+            # One sentence is the whole answer: stop at its end, when time is up, or when
+            # the caller has left.
             def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
-                if time.monotonic() > deadline:
+                if run.stop.is_set() or time.monotonic() > run.deadline:
                     return True
                 tail = tokenizer.decode(input_ids[0, prompt_length:], skip_special_tokens=True)
                 if give_up is not None and give_up(tail):
-                    result["gave_up"] = True
+                    run.outcome["gave_up"] = True
                     return True
                 return "\n" in tail.strip() or bool(SENTENCE_END.search(tail))
 
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        errors: list[BaseException] = []
-
-        def run(cache: Any) -> None:
-            try:
-                with torch.inference_mode():
-                    output = self.model.generate(
-                        **inputs,
-                        **({"cache": cache} if cache is not None else {}),
-                        max_new_tokens=max_new_tokens,
-                        do_sample=False,
-                        streamer=streamer,
-                        stopping_criteria=StoppingCriteriaList([_Stop()]),
-                        pad_token_id=self.tokenizer.eos_token_id,
-                    )
-                new = output[0, prompt_length:]
-                tail = tokenizer.decode(new, skip_special_tokens=True).strip()
-                ended = bool(len(new)) and int(new[-1]) == tokenizer.eos_token_id
-                finished = ended or "\n" in tail or SENTENCE_END.search(tail)
-                result["cut_off"] = not (finished or result["gave_up"])
-            except BaseException as exc:  # surfaced to the caller below
-                errors.append(exc)
-                streamer.end()
-
-        # One generation at a time: two cores gain nothing from interleaving two.
-        with self._lock:
-            cache = self._system_cache(messages, inputs["input_ids"])
-            worker = threading.Thread(target=run, args=(cache,), daemon=True)
-            worker.start()
-            yield from streamer
-            worker.join()
-        if errors:
-            raise errors[0]
+        try:
+            with torch.inference_mode():
+                cache = self._system_cache(messages, inputs["input_ids"])
+                if run.stop.is_set():
+                    return
+                output = self.model.generate(
+                    **inputs,
+                    **({"cache": cache} if cache is not None else {}),
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    streamer=run.streamer,
+                    stopping_criteria=StoppingCriteriaList([_Stop()]),
+                    pad_token_id=tokenizer.eos_token_id,
+                )
+            new = output[0, prompt_length:]
+            tail = tokenizer.decode(new, skip_special_tokens=True).strip()
+            ended = bool(len(new)) and int(new[-1]) == tokenizer.eos_token_id
+            finished = ended or "\n" in tail or SENTENCE_END.search(tail)
+            run.outcome["cut_off"] = not (finished or run.outcome["gave_up"])
+        except BaseException as exc:  # surfaced to the caller by stream()
+            run.errors.append(exc)
+            run.streamer.end()
+        finally:
+            run.release()
 
     def generate(
         self,

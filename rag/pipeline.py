@@ -300,7 +300,7 @@ class Verbatim:
         if ok and compose.copies_quote(text, quotes):
             ok, why = False, "copies the quote"
         if ok and outcome.get("cut_off"):
-            ok, why = False, "cut off by the token budget"
+            ok, why = False, "cut off by the token budget or the deadline"
         logger.info("model answer %r: %s", text, why)
         if not ok:
             return compose.extractive_answer(citations[:lead]), f"extractive ({why})", None
