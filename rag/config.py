@@ -46,8 +46,10 @@ class Config:
         rrf_k: Reciprocal-rank-fusion constant.
         index_type: FAISS index: ``auto`` (flat up to 50k passages, then HNSW), ``flat``,
             ``hnsw`` or ``ivf``.
-        generator: ``smollm2`` (default package), ``none`` (extractive only), or a path to a
-            transformers model folder or a ``.gguf`` file.
+        generator: ``smollm2`` (default package), ``none`` (extractive only), a path to a
+            transformers model folder or a ``.gguf`` file, or an OpenAI-compatible server as
+            ``openai:<base URL>#<model>`` (docs/openai-api.md), which then writes every answer.
+        generator_api_key: Bearer token for an ``openai:`` generator's server, if it needs one.
         quantize: ``none`` (default) keeps the generator in float32; ``int8`` runs its linear
             layers, except the output head, as dynamic int8. That is about 2x faster here but
             wrecks SmolLM2-135M's replies (docs/performance.md); it is meant for larger models,
@@ -77,6 +79,7 @@ class Config:
     rrf_k: int = 60
     index_type: str = "auto"
     generator: str = "smollm2"
+    generator_api_key: str = ""
     quantize: str = "none"
     writer: str = "quote"
     max_new_tokens: int = 32

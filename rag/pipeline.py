@@ -20,6 +20,7 @@ from rag.likelihood import QueryLikelihood
 from rag.nlp import asked_kind, asks_reason
 from rag.question import clean_question, focus
 from rag.reader import continuation, read
+from rag.remote import RemoteGenerator, is_remote
 from rag.retrieve import Retriever
 from rag.span import short_answer
 from rag.speaker import attribution_for, speaker_sentences
@@ -42,6 +43,8 @@ def load_generator(config: Config, progress: Callable[[str], None] | None = None
     """
     if config.generator == "none":
         return None
+    if is_remote(config.generator):
+        return RemoteGenerator(config.generator, config.generator_api_key or None)
     if progress is not None:
         first = needs_conversion(config.generator, config.model_cache_dir)
         progress(
@@ -120,7 +123,9 @@ class Verbatim:
         """Let ``generator`` rank the evidence by its likelihoods (and write the short answers,
         with ``writer="model"``) from the next question on. The chat loads it after the rest,
         answering from the quotes meanwhile."""
-        self.likelihood = QueryLikelihood.of(generator) if generator is not None else None
+        # A model on a server gives no log-probabilities: the evidence is then read without.
+        local = getattr(generator, "model", None) is not None
+        self.likelihood = QueryLikelihood.of(generator) if local else None
         self.generator = generator
 
     def warm_likelihood(self) -> None:
@@ -268,7 +273,9 @@ class Verbatim:
     def _compose(
         self, generator: Any, result: SearchResult, citations: tuple, lead: int, base: Answer
     ) -> Iterator[Answer]:
-        if generator is None or self.config.writer != "model":
+        # A model on a server is there to write; the packaged one only scores, unless asked.
+        writes = self.config.writer == "model" or isinstance(generator, RemoteGenerator)
+        if generator is None or not writes:
             span = short_answer(result.query, result.kind, citations[0]) if lead == 1 else None
             if span is not None:
                 # A question asking for a number, date, place or name gets just that, when the
@@ -280,7 +287,7 @@ class Verbatim:
         quotes = citations[:lead]
         messages = compose.build_messages(result.query, quotes)
         written = ""
-        outcome: dict[str, bool] = {}
+        outcome: dict[str, Any] = {}
         # A reply that already holds a word no quote has will be rejected: stop it there.
         for piece in generator.stream(
             messages,
@@ -301,6 +308,8 @@ class Verbatim:
             ok, why = False, "copies the quote"
         if ok and outcome.get("cut_off"):
             ok, why = False, "cut off by the token budget or the deadline"
+        if outcome.get("error"):
+            ok, why = False, f"generator unavailable: {outcome['error']}"
         logger.info("model answer %r: %s", text, why)
         if not ok:
             return compose.extractive_answer(citations[:lead]), f"extractive ({why})", None
