@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from index.chunk import chunk_sentences
 from index.corpus import read_corpus, sha256_text
 from index.embed import DIMENSION, MODEL_NAME, embed
+from index.progress import progress_bar
 from index.split import mark_duplicates, split_document
 from index.store import (
     IndexNotWritableError,
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 logger = logging.getLogger(__name__)
+
+PROGRESS_FROM_CHARS = 5_000_000  # smaller corpora split in a second or two: no progress bar
 
 
 def _version(package: str) -> str:
@@ -70,10 +73,13 @@ def split_corpus(
     """Sentences (duplicates marked) and chunks of every document, with global ids."""
     sentences: list[Sentence] = []
     chunks: list[Chunk] = []
-    for doc in documents:
-        doc_sentences = mark_duplicates(split_document(doc, first_id=len(sentences)))
-        sentences.extend(doc_sentences)
-        chunks.extend(chunk_sentences(doc, doc_sentences, size, overlap, first_id=len(chunks)))
+    total = sum(len(doc.text) for doc in documents)
+    with progress_bar(total, "splitting", "char", large=PROGRESS_FROM_CHARS) as bar:
+        for doc in documents:
+            split = split_document(doc, first_id=len(sentences), on_paragraph=bar.update)
+            doc_sentences = mark_duplicates(split)
+            sentences.extend(doc_sentences)
+            chunks.extend(chunk_sentences(doc, doc_sentences, size, overlap, first_id=len(chunks)))
     return sentences, chunks
 
 
@@ -133,8 +139,8 @@ def _build(config: Config, embedder: SentenceTransformer, documents: list[Docume
     sentences, chunks = split_corpus(documents, config.chunk_sentences, config.chunk_overlap)
     if not chunks:
         raise ValueError("the corpus has no sentences to index")
-    chunk_vectors = embed(embedder, [c.text for c in chunks])
-    sentence_vectors = embed(embedder, [s.text for s in sentences])
+    chunk_vectors = embed(embedder, [c.text for c in chunks], label="embedding passages")
+    sentence_vectors = embed(embedder, [s.text for s in sentences], label="embedding sentences")
     manifest = {
         "key": index_key(config, documents),
         "counts": {"documents": len(documents), "sentences": len(sentences), "chunks": len(chunks)},

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from index.progress import progress_bar
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -14,6 +16,8 @@ logger = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
+BLOCK = 2048  # texts per encode call, so a progress bar can move
+PROGRESS_FROM = 2000  # texts: fewer take seconds, and need no progress bar
 
 
 def load_embedder() -> SentenceTransformer:
@@ -36,15 +40,28 @@ def load_embedder() -> SentenceTransformer:
     return SentenceTransformer(path, device="cpu")
 
 
-def embed(model: SentenceTransformer, texts: list[str], batch_size: int = 64) -> np.ndarray:
-    """Embed ``texts`` as unit-length float32 rows (inner product = cosine)."""
+def embed(
+    model: SentenceTransformer, texts: list[str], batch_size: int = 64, label: str = "embedding"
+) -> np.ndarray:
+    """Embed ``texts`` as unit-length float32 rows (inner product = cosine).
+
+    Thousands of texts (minutes on a laptop) show a progress bar named ``label`` on a terminal.
+    """
     if not texts:
         return np.zeros((0, DIMENSION), dtype=np.float32)
-    vectors = model.encode(
-        texts,
-        batch_size=batch_size,
-        normalize_embeddings=True,
-        convert_to_numpy=True,
-        show_progress_bar=False,
-    )
-    return np.ascontiguousarray(vectors, dtype=np.float32)
+    parts = []
+    with progress_bar(len(texts), label, "text", large=PROGRESS_FROM) as bar:
+        # Blocks of many batches: the model still sorts each block by length for speed.
+        for start in range(0, len(texts), BLOCK):
+            block = texts[start : start + BLOCK]
+            parts.append(
+                model.encode(
+                    block,
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            )
+            bar.update(len(block))
+    return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)

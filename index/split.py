@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
+from collections.abc import Callable
 
 from rag.types import Document, Sentence
 
@@ -85,10 +87,19 @@ def normalise(text: str) -> str:
     return _NORMALISE.sub(" ", folded).strip()
 
 
-def split_document(doc: Document, first_id: int = 0) -> list[Sentence]:
-    """Split a document into sentences with offsets and 1-based paragraph numbers."""
+def split_document(
+    doc: Document, first_id: int = 0, on_paragraph: Callable[[int], object] | None = None
+) -> list[Sentence]:
+    """Split a document into sentences with offsets and 1-based paragraph numbers.
+
+    ``on_paragraph`` is told how many characters each paragraph advanced (a progress bar).
+    """
     sentences: list[Sentence] = []
+    done = 0
     for number, (p_start, p_end) in enumerate(paragraphs(doc.text), start=1):
+        if on_paragraph is not None:
+            on_paragraph(p_end - done)
+            done = p_end
         for s_start, s_end in sentence_spans(doc.text, p_start, p_end):
             sentences.append(
                 Sentence(
@@ -107,37 +118,81 @@ def mark_duplicates(sentences: list[Sentence], min_words: int = 4) -> list[Sente
     """Mark sentences whose words repeat a sentence of another, longer paragraph.
 
     A pull quote, or the attribution line printed under it, repeats words of the article's
-    body; the copy in the shorter paragraph gets ``duplicate_of`` set to the body sentence.
+    body; the copy in the shorter paragraph gets ``duplicate_of`` set to the body sentence:
+    the first (lowest id) sentence of the same source, in another paragraph that is longer (or
+    as long and earlier), whose normalised words contain the copy's as a run.
+
+    Near-linear: each distinct normalised text finds the texts containing it once, through the
+    postings of its rarest word; each copy then picks its body sentence by binary search.
     """
     norms = [normalise(s.text) for s in sentences]
     para_len: dict[tuple[str, int], int] = {}
     for s in sentences:
         key = (s.source, s.paragraph)
         para_len[key] = para_len.get(key, 0) + len(s.text)
-    # Only a sentence holding every word of ``norm`` can contain it: look those up by word
-    # instead of comparing all pairs (quadratic, hours for a corpus of megabytes).
-    holders: dict[str, set[int]] = {}
+    lengths = [para_len[(s.source, s.paragraph)] for s in sentences]
+    positions: dict[str, list[int]] = {}  # normalised text -> positions holding it, ascending
     for i, norm in enumerate(norms):
-        for word in norm.split():
-            holders.setdefault(word, set()).add(i)
-    marked: list[Sentence] = []
-    for s, norm in zip(sentences, norms, strict=True):
-        best = -1
-        if len(norm.split()) >= min_words:
-            own = para_len[(s.source, s.paragraph)]
-            postings = sorted((holders[w] for w in set(norm.split())), key=len)
-            found = set.intersection(*postings) if postings else range(len(sentences))
-            for j in sorted(found):
-                other, other_norm = sentences[j], norms[j]
-                if other.source != s.source or other.paragraph == s.paragraph:
-                    continue
-                other_len = para_len[(other.source, other.paragraph)]
-                longer = other_len > own or (other_len == own and other.id < s.id)
-                if longer and f" {norm} " in f" {other_norm} ":
-                    best = other.id
-                    break
-        marked.append(s if best < 0 else _with_duplicate(s, best))
-    return marked
+        positions.setdefault(norm, []).append(i)
+    distinct = list(positions)
+    padded = [f" {norm} " for norm in distinct]
+    holders: dict[str, list[int]] = {}  # word -> distinct texts holding it
+    for d, norm in enumerate(distinct):
+        for word in set(norm.split()):
+            holders.setdefault(word, []).append(d)
+    best = [-1] * len(sentences)
+    for d, norm in enumerate(distinct):
+        words = norm.split()
+        if len(words) < min_words:
+            continue
+        # Only a text holding every word of ``norm`` can contain it: its rarest word is enough.
+        rarest = min(words, key=lambda w: len(holders[w])) if words else None
+        others = holders[rarest] if rarest is not None else range(len(distinct))
+        containing = [positions[distinct[o]] for o in others if padded[d] in padded[o]]
+        bodies = _Bodies(sentences, lengths, [i for group in containing for i in group])
+        for i in positions[norm]:
+            best[i] = bodies.first_for(i)
+    return [
+        s if b < 0 else _with_duplicate(s, sentences[b].id)
+        for s, b in zip(sentences, best, strict=True)
+    ]
+
+
+class _Bodies:
+    """Candidate body sentences of one normalised text, grouped for the lookup per copy."""
+
+    def __init__(self, sentences: list[Sentence], lengths: list[int], candidates: list[int]):
+        self.sentences = sentences
+        self.lengths = lengths
+        # Per source: candidate positions by paragraph length, ascending.
+        self.by_length: dict[str, dict[int, list[int]]] = {}
+        for j in sorted(candidates):
+            groups = self.by_length.setdefault(sentences[j].source, {})
+            groups.setdefault(lengths[j], []).append(j)
+        # Per source: the lengths ascending, and the first position of any length from there on.
+        self.ladders: dict[str, tuple[list[int], list[int]]] = {}
+        for source, groups in self.by_length.items():
+            ascending = sorted(groups)
+            first_from = [0] * len(ascending)
+            running = len(sentences)
+            for k in range(len(ascending) - 1, -1, -1):
+                running = min(running, groups[ascending[k]][0])
+                first_from[k] = running
+            self.ladders[source] = (ascending, first_from)
+
+    def first_for(self, i: int) -> int:
+        """Position of the body sentence copy ``i`` repeats, or -1."""
+        s = self.sentences[i]
+        own = self.lengths[i]
+        ascending, first_from = self.ladders[s.source]
+        k = bisect.bisect_right(ascending, own)
+        best = first_from[k] if k < len(ascending) else -1
+        for j in self.by_length[s.source].get(own, ()):
+            if j >= i or 0 <= best < j:
+                break
+            if self.sentences[j].paragraph != s.paragraph:
+                return j
+        return best
 
 
 def _with_duplicate(s: Sentence, of: int) -> Sentence:

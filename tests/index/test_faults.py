@@ -41,8 +41,8 @@ CHILD = textwrap.dedent(
     phase, markers = sys.argv[1], Path(sys.argv[2])
 
     def stalled(real):
-        def run(*args):
-            out = real(*args)
+        def run(*args, **kwargs):
+            out = real(*args, **kwargs)
             (markers / "stalled").touch()
             time.sleep(600)
             return out

@@ -3,6 +3,7 @@ or were killed, and duplicate marking at the scale of a 50 MB corpus."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -17,8 +18,9 @@ import pytest
 
 from index import store
 from index.build import build_index, ensure_index, rebuild_reason
-from index.corpus import read_corpus
-from index.split import mark_duplicates
+from index.corpus import read_corpus, sha256_text
+from index.progress import progress_bar
+from index.split import mark_duplicates, split_document
 from index.store import (
     LOCK,
     POINTER,
@@ -29,7 +31,7 @@ from index.store import (
     load_index,
 )
 from rag.config import PROJECT_ROOT, Config
-from rag.types import Sentence
+from rag.types import Document, Sentence
 
 TEXT = (
     "The harbour opened in 1921. Ships from Norway arrived every week.\n"
@@ -311,3 +313,27 @@ def test_duplicate_marking_of_200k_sentences_finishes():
     for s in marked:
         assert s.duplicate_of == expected.get(s.id, -1), s
     assert sum(s.duplicate_of >= 0 for s in marked) > 6_000
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    "stream, total, shown",
+    [(_Terminal(), 10_000, True), (_Terminal(), 10, False), (io.StringIO(), 10_000, False)],
+)
+def test_progress_bar_only_on_a_terminal_for_large_jobs(stream, total, shown):
+    with progress_bar(total, "embedding passages", "text", large=1_000, stream=stream) as bar:
+        bar.update(total)
+    assert ("embedding passages" in stream.getvalue()) == shown
+
+
+def test_splitting_reports_progress_through_the_whole_document(article_text):
+    done: list[int] = []
+    doc = Document("a.txt", article_text, sha256_text(article_text))
+    split = split_document(doc, on_paragraph=done.append)
+    assert split == split_document(doc)
+    assert len(done) > 10 and all(n >= 0 for n in done)
+    assert len(article_text) - sum(done) < 200
