@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,22 @@ def _config(args: argparse.Namespace) -> Config:
     return Config.from_env(**overrides)
 
 
+# C0 controls but tab and newline, DEL and C1 controls: ESC starts a terminal escape sequence
+# (an OSC one can retitle the window or write to the clipboard), CR and BS overwrite text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character but tab and newline shown as ``\\xNN`` (ESC as
+    the four characters ``\\x1b``), so corpus text cannot drive the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _say(text: str) -> None:
+    """Print human-readable output, its control characters escaped."""
+    print(printable(text))
+
+
 def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -41,11 +58,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     reason = "--force" if args.force else rebuild_reason(config, documents)
     if reason is None:
         stored = load_index(Path(config.index_dir))
-        print(f"index is up to date: {stored.manifest['counts']} in {stored.path}")
+        _say(f"index is up to date: {stored.manifest['counts']} in {stored.path}")
         return 0
-    print(f"building index ({reason})...", file=sys.stderr)
+    print(printable(f"building index ({reason})..."), file=sys.stderr)
     stored = build_index(config, load_embedder(), documents)
-    print(f"built {stored.manifest['counts']} in {stored.path}")
+    _say(f"built {stored.manifest['counts']} in {stored.path}")
     return 0
 
 
@@ -103,22 +120,22 @@ def cmd_search(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print(f"Passages for: {result.question}")
+    _say(f"Passages for: {result.question}")
     for p in result.passages:
         c = p.chunk
-        print(
+        _say(
             f" {p.rank}. [{p.score:.4f} dense={p.dense_score:.3f} bm25={p.bm25_score:.2f}] "
             f"{c.source}:{c.start}-{c.end} (paragraph {c.paragraph})\n    {c.text}"
         )
-    print("Evidence sentences:")
+    _say("Evidence sentences:")
     for e in result.evidence:
         s = e.sentence
-        print(
+        _say(
             f" {e.rank}. [{e.score:.3f} cos={e.similarity:.3f}] {s.source}:{s.start}-{s.end} "
             f"(paragraph {s.paragraph})\n    {s.text}"
         )
     verdict = result.verdict
-    print(
+    _say(
         f"Answerable: {not verdict.abstain} ({verdict.reason}; similarity "
         f"{verdict.similarity:.3f}) "
         f"in {result.seconds * 1000:.1f} ms"
@@ -135,13 +152,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(answer.to_dict())
         return 0
-    print(answer.answer)
+    _say(answer.answer)
     for c in answer.citations or answer.related:
         label = "related" if answer.abstained else f"[{c.n}]"
-        print(
+        _say(
             f"  {label} “{c.quote}” ({c.source}, paragraph {c.paragraph}, chars {c.start}-{c.end})"
         )
-    print(f"  ({answer.model}, {answer.mode}, {answer.timings.get('total_s', 0):.2f}s)")
+    _say(f"  ({answer.model}, {answer.mode}, {answer.timings.get('total_s', 0):.2f}s)")
     return 0
 
 
@@ -149,6 +166,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from rag.eval.run import run_eval
 
     return run_eval(args, _config(args))
+
+
+def _index_dir_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--index-dir", metavar="DIR", help="where the index lives (default: VERBATIM_INDEX_DIR)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build the index (only if stale unless --force)")
     p.add_argument("corpus", nargs="*", help=".txt/.md files or folders (default: the article)")
     p.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    _index_dir_flag(p)
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="show ranked passages and evidence sentences")
@@ -166,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=None, help="passages to retrieve")
     p.add_argument("--json", action="store_true")
     p.add_argument("--corpus", nargs="+")
+    _index_dir_flag(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("ask", help="answer a question with verbatim quotes")
@@ -178,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-k", type=int, default=None)
     p.add_argument("--corpus", nargs="+")
+    _index_dir_flag(p)
     p.set_defaults(func=cmd_ask)
 
     from rag.eval.options import add_eval_arguments
@@ -188,7 +214,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _describe(exc: BaseException) -> str:
+    """One line for the user: an OS error as ``path: reason``, others by their message."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        paths = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+        text = f"{paths}: {exc.strerror}"
+    elif isinstance(exc, (ValueError, RuntimeError, OSError)):
+        text = str(exc) or type(exc).__name__
+    else:
+        text = f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)"
+    return printable(" ".join(text.split()))
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; every failure is one ``rag: error:`` line on stderr and exit 2
+    (``rag eval`` returns 1 when a ``--fail-under`` gate fails)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
@@ -196,8 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return args.func(args)
-    except (ValueError, RuntimeError) as exc:
-        print(f"rag: error: {exc}", file=sys.stderr)
+    except Exception as exc:  # the index's and the OS's errors included: no traceback
+        if args.verbose:
+            logger.exception("%s failed", args.command)
+        print(f"rag: error: {_describe(exc)}", file=sys.stderr)
         return 2
 
 
