@@ -1,4 +1,4 @@
-"""The ``rag`` command line: index, search, ask, eval."""
+"""The ``rag`` command line: index, search, ask, eval, serve-api."""
 
 from __future__ import annotations
 
@@ -168,6 +168,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(args, _config(args))
 
 
+def cmd_serve_api(args: argparse.Namespace) -> int:
+    import os
+
+    import rag
+    from ui.openai_api import API_KEY_ENV, api_key_for, serve
+
+    config = _config(args)
+    key = os.environ.get(API_KEY_ENV) or None
+    # Off loopback without a key is refused before anything loads.
+    api_key_for(args.host, key)
+    bot = rag.load(config)
+    serve(bot, args.host, args.port, key, config.max_question_chars)
+    return 0
+
+
 def _index_dir_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index-dir", metavar="DIR", help="where the index lives (default: VERBATIM_INDEX_DIR)"
@@ -197,7 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
     p.add_argument("--history", help="JSON file with earlier [{role, content}] messages")
-    p.add_argument("--generator", help="'smollm2', 'none', a model folder or a .gguf file")
+    p.add_argument(
+        "--generator",
+        help="'smollm2', 'none', a model folder, a .gguf file or openai:<base URL>#<model>",
+    )
     p.add_argument(
         "--writer", choices=("quote", "model"), help="quote (default) or model-written answers"
     )
@@ -205,6 +223,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", nargs="+")
     _index_dir_flag(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser(
+        "serve-api",
+        help="serve the OpenAI-compatible API (/v1/chat/completions, docs/openai-api.md)",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--generator", help="as for ask")
+    p.add_argument(
+        "--writer", choices=("quote", "model"), help="quote (default) or model-written answers"
+    )
+    p.add_argument("--corpus", nargs="+")
+    _index_dir_flag(p)
+    p.set_defaults(func=cmd_serve_api)
 
     from rag.eval.options import add_eval_arguments
 

@@ -196,3 +196,34 @@ def test_off_loopback_needs_a_key():
     with pytest.raises(ValueError, match="VERBATIM_API_KEY"):
         api_key_for("0.0.0.0", None)
     assert api_key_for("127.0.0.1", None) is None
+
+
+def test_serve_api_command_answers_the_openai_client(extractive_bot, config, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    port = _free_port()
+    env = {**os.environ, "VERBATIM_INDEX_DIR": config.index_dir, "VERBATIM_API_KEY": ""}
+    command = [sys.executable, "-m", "rag.cli", "serve-api", "--port", str(port)]
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen([*command, "--generator", "none"], env=env, stderr=log)
+    try:
+        url = f"http://127.0.0.1:{port}/v1"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                httpx.get(f"{url}/models", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        client = openai.OpenAI(base_url=url, api_key="unused", max_retries=0, timeout=60)
+        reply = client.chat.completions.create(
+            model="verbatim",
+            messages=[{"role": "user", "content": "What figure did U.S. overdose deaths reach?"}],
+        )
+        assert "105,000" in reply.model_extra[EXTRA_FIELD]["citations"][0]["quote"]
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
