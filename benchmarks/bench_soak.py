@@ -1,12 +1,13 @@
 """Soak: does the chat server's memory settle under normal and oversized requests? (#16)
 
 Run: ``.venv/bin/python benchmarks/bench_soak.py [--requests 1000] [--normal-every 5]``.
-Starts ``python -m ui.app`` on a free loopback port in its own process, warms it with a few
-questions and oversized posts, reads its RSS (warm), then sends ``--requests`` requests: every
-``--normal-every``-th a dev question to ``/ask`` through gradio_client, the others raw oversized
-POSTs to Gradio's routes (declared 20 MB and 100 MB bodies, and chunked bodies of 2 MB with no
-Content-Length) and tiny uploads. Prints the server's RSS warm and after, their ratio, the
-status codes seen and requests/s. Target: RSS after within 10% of warm. Asserts nothing.
+Starts ``python -m ui.app`` on a free loopback port in its own process, warms it by asking each
+question once (the pipeline's caches are bounded and fill with what is asked: the warm level is
+the one with them filled) and with oversized posts, reads its RSS (warm), then sends
+``--requests`` requests: every ``--normal-every``-th a dev question to ``/ask`` through
+gradio_client, the others raw oversized POSTs to Gradio's routes (declared 20 MB and 100 MB
+bodies, and chunked bodies of 2 MB with no Content-Length) and tiny uploads. Prints the server's
+RSS warm and after, their ratio, the status codes seen and requests/s. Target: RSS after within 10% of warm. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -178,7 +179,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000, help="requests in the soak")
     parser.add_argument("--normal-every", type=int, default=5, help="every n-th is a question")
-    parser.add_argument("--warm", type=int, default=30, help="requests before the warm RSS")
+    parser.add_argument(
+        "--warm", type=int, default=0, help="requests before the warm RSS (default: 3 a question)"
+    )
     parser.add_argument("--settle-s", type=float, default=5.0, help="pause before the last RSS")
     args = parser.parse_args()
 
@@ -189,7 +192,8 @@ def main() -> None:
     try:
         asks = questions()
         fresh = rss_mb(server.pid)
-        soak(port, args.warm, 3, asks)
+        # Every third request a question: each question once, unless --warm says otherwise.
+        soak(port, args.warm or 3 * len(asks), 3, asks)
         time.sleep(args.settle_s)
         warm = rss_mb(server.pid)
         started = time.perf_counter()

@@ -48,22 +48,25 @@ def _print_json(data: Any) -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from index.build import build_index, rebuild_reason
+    from index.build import build_index, load_matching
     from index.corpus import read_corpus
     from index.embed import load_embedder
-    from index.store import load_index
 
     config = _config(args)
     documents = read_corpus(config.corpus)
-    reason = "--force" if args.force else rebuild_reason(config, documents)
-    if reason is None:
-        stored = load_index(Path(config.index_dir))
+    # The same checks as every start: manifest, stored files, offsets, and text against disk.
+    stored, reason = (None, "--force") if args.force else load_matching(config, documents)
+    if stored is not None:
         _say(f"index is up to date: {stored.manifest['counts']} in {stored.path}")
         return 0
     print(printable(f"building index ({reason})..."), file=sys.stderr)
-    stored = build_index(config, load_embedder(), documents)
+    stored = build_index(config, load_embedder(), documents, progress=_progress)
     _say(f"built {stored.manifest['counts']} in {stored.path}")
     return 0
+
+
+def _progress(step: str) -> None:
+    print(printable(f"{step}..."), file=sys.stderr)
 
 
 def _history(path: str | None) -> list[dict[str, str]]:

@@ -150,3 +150,29 @@ def test_a_multi_line_error_message_is_printed_on_one_line(monkeypatch, capsys):
     monkeypatch.setattr(cli, "cmd_index", fail)
     assert cli.main(["index"]) == 2
     assert capsys.readouterr().err == "rag: error: first line second line\\x1b[2J\n"
+
+
+def test_index_command_rebuilds_stored_text_that_differs_from_the_file(doc, tmp_path):
+    import json
+
+    from index import store
+    from index.store import current_build
+
+    index_dir = tmp_path / "index"
+    assert _rag("index", str(doc), index_dir=index_dir).returncode == 0
+    stored = current_build(index_dir) / "corpus.json"
+    corpus = json.loads(stored.read_text(encoding="utf-8"))
+    for group in ("documents", "sentences", "chunks"):
+        for unit in corpus[group]:
+            unit["text"] = unit["text"].replace("1932", "1999")
+    stored.write_text(json.dumps(corpus, ensure_ascii=False), encoding="utf-8")
+    # A careful tamperer also fixes the stored checksum.
+    manifest_path = stored.parent / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["corpus.json"] = store._sha256_file(stored)
+    manifest_path.write_text(json.dumps(manifest))
+    done = _rag("index", str(doc), index_dir=index_dir)
+    assert done.returncode == 0, done.stderr
+    assert "differs from the file" in done.stderr
+    rebuilt = (current_build(index_dir) / "corpus.json").read_text(encoding="utf-8")
+    assert "1999" not in rebuilt and "1932" in rebuilt
