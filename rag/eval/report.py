@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rag.eval.metrics import HIT_KS, aggregate, aggregate_by_type
+from rag.eval.squad import na_probs, squad_predictions, squad_report
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,19 @@ TYPE_COLUMNS = (
     "latency_p50_s",
 )
 PLOT_METRICS = ("lenient_hit", "f1", "citation_recall", "hit@5", "abstain_recall")
+SQUAD_PREDICTIONS = "squad_predictions.json"
+SQUAD_NA_PROBS = "squad_na_probs.json"
+SQUAD_ROWS = (
+    ("exact", "exact"),
+    ("f1", "f1"),
+    ("HasAns exact", "HasAns_exact"),
+    ("HasAns f1", "HasAns_f1"),
+    ("NoAns accuracy", "NoAns_exact"),
+    ("best exact", "best_exact"),
+    ("best exact threshold", "best_exact_thresh"),
+    ("best f1", "best_f1"),
+    ("best f1 threshold", "best_f1_thresh"),
+)
 WORST_ITEMS = 10
 MAX_CELL_CHARS = 300
 
@@ -72,6 +86,7 @@ def build_report(
         "metadata": dict(metadata),
         "overall": aggregate(scores),
         "per_type": aggregate_by_type([r["type"] for r in records], scores),
+        "squad_v2": squad_report(records),
     }
 
 
@@ -83,6 +98,8 @@ def write_outputs(
     written = [
         replace_jsonl(out_dir / "predictions.jsonl", records),
         write_json(out_dir / "report.json", report),
+        write_json(out_dir / SQUAD_PREDICTIONS, squad_predictions(records)),
+        write_json(out_dir / SQUAD_NA_PROBS, na_probs(records)),
         write_text(out_dir / "report.md", render_markdown(report, records)),
     ]
     written.extend(write_plots(out_dir / "plots", report, records))
@@ -237,6 +254,29 @@ def problem_lines(meta: Mapping[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def squad_lines(report: Mapping[str, Any]) -> list[str]:
+    """A ``report.md`` section with the official SQuAD v2.0 figures beside ours."""
+    squad = report.get("squad_v2") or {}
+    official, ours = squad.get("official") or {}, squad.get("ours") or {}
+    if not official:
+        return []
+    rows = [
+        (label, format_value(official.get(k)), format_value(ours.get(k))) for label, k in SQUAD_ROWS
+    ]
+    return [
+        "## SQuAD v2.0 (official script's rules)",
+        "",
+        "The official `evaluate-v2.0.py` figures as fractions (x100 for its percentages), "
+        f"from `{SQUAD_PREDICTIONS}` and `{SQUAD_NA_PROBS}` (no-answer probability: "
+        f"{squad['na_prob']}). "
+        f"HasAns: {official['HasAns_total']} items, NoAns: {official['NoAns_total']}. "
+        "The second column uses our normalisation (Unicode punctuation too).",
+        "",
+        *md_table(("figure", "official normalisation", "ours"), rows),
+        "",
+    ]
+
+
 def render_markdown(report: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> str:
     """``report.md``: metadata, summary table, per-type table, worst items, plots."""
     meta = report["metadata"]
@@ -270,6 +310,7 @@ def render_markdown(report: Mapping[str, Any], records: Sequence[Mapping[str, An
             ],
         ),
         "",
+        *squad_lines(report),
         *problem_lines(meta),
         "## Worst items",
         "",

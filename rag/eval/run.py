@@ -41,6 +41,7 @@ from rag.eval.report import (
     write_jsonl,
     write_outputs,
 )
+from rag.eval.squad import no_answer_prob
 from rag.eval.validate import Corpus, problem_list, select_items
 from rag.types import Answer, Citation, Passage
 
@@ -306,8 +307,9 @@ def evaluate_item(bot: Any, item: EvalItem, sources: Mapping[str, str]) -> dict[
     try:
         answer = bot.ask(item.question, list(item.history))
         latency_s = answer.timings.get("total_s", time.perf_counter() - started)
-        passages = bot.search(item.question, list(item.history), k=MAX_RANK).passages
-        return make_record(item, answer, passages, sources, latency_s)
+        found = bot.search(item.question, list(item.history), k=MAX_RANK)
+        similarity = getattr(getattr(found, "verdict", None), "similarity", None)
+        return make_record(item, answer, found.passages, sources, latency_s, similarity=similarity)
     except Exception as exc:  # noqa: BLE001 - one bad item must not end the run
         message = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
         logger.warning("item %s failed: %s", item.id, message)
@@ -334,8 +336,13 @@ def make_record(
     sources: Mapping[str, str],
     latency_s: float,
     error: str | None = None,
+    similarity: float | None = None,
 ) -> dict[str, Any]:
-    """One line of ``predictions.jsonl``: the item, the bot's answer and per-item metrics."""
+    """One line of ``predictions.jsonl``: the item, the bot's answer and per-item metrics.
+
+    Args:
+        similarity: The best evidence similarity of the bot's search, for the no-answer score.
+    """
     citations = tuple(citation_span(c) for c in answer.citations)
     shown = citations + tuple(citation_span(c) for c in answer.related)
     retrieved = tuple(passage_span(p) for p in passages)
@@ -376,6 +383,8 @@ def make_record(
             for rank, s in enumerate(retrieved, start=1)
         ],
         "error": error,
+        "evidence_similarity": similarity,
+        "no_answer_prob": no_answer_prob(answer.abstained, error is not None, similarity),
         "metrics": scores,
     }
 

@@ -81,6 +81,8 @@ def test_write_outputs_creates_every_file(out):
         "predictions.jsonl",
         "report.json",
         "report.md",
+        "squad_predictions.json",
+        "squad_na_probs.json",
         "plots/metrics_by_type.png",
         "plots/latency.png",
         "plots/hit_at_k.png",

@@ -157,7 +157,14 @@ def test_run_eval_returns_zero_without_gates(evaluated):
 
 def test_run_eval_writes_the_report_folder(evaluated):
     names = {p.name for p in evaluated[1].iterdir()}
-    assert names == {"predictions.jsonl", "report.json", "report.md", "plots"}
+    assert names == {
+        "predictions.jsonl",
+        "report.json",
+        "report.md",
+        "squad_predictions.json",
+        "squad_na_probs.json",
+        "plots",
+    }
 
 
 def test_run_eval_scores_the_answers(evaluated):
