@@ -39,6 +39,11 @@ class EvalItem:
     gold_quotes: tuple[str, ...] = ()
     type: str = DEFAULT_TYPE
     history: tuple[dict[str, Any], ...] = ()
+    context: str = ""
+    answer_spans: tuple[tuple[int, int], ...] = ()
+    """SQuAD: the paragraph and the ``[start, end)`` of each answer in it (from ``answer_start``
+    when it points at the answer text); the gold locations, once the context is found in the
+    corpus."""
 
 
 @dataclass(frozen=True)
@@ -243,7 +248,7 @@ def read_squad(path: Path, data: Mapping[str, Any]) -> _Reading:
             ids = []
             for k, qa in enumerate(_list_of_objects(paragraph, "qas", where_paragraph)):
                 where = f"{where_paragraph}.qas[{k}]"
-                item = reading.add(where, squad_item, qa, where)
+                item = reading.add(where, squad_item, qa, where, context)
                 if item is None:
                     continue
                 ids.append(item.id)
@@ -275,11 +280,26 @@ def answer_start_problems(
     return problems
 
 
-def squad_item(qa: Mapping[str, Any], where: str) -> EvalItem:
+def answer_spans(qa: Mapping[str, Any], context: str) -> tuple[tuple[int, int], ...]:
+    """``[start, end)`` in ``context`` of each distinct answer whose ``answer_start`` points at
+    its text (the others are reported by :func:`answer_start_problems`)."""
+    spans: list[tuple[int, int]] = []
+    for answer in qa.get("answers") or []:
+        start, text = answer.get("answer_start"), answer.get("text")
+        if not isinstance(start, int) or isinstance(start, bool) or not isinstance(text, str):
+            continue
+        span = (start, start + len(text))
+        if text.strip() and start >= 0 and context[span[0] : span[1]] == text and span not in spans:
+            spans.append(span)
+    return tuple(spans)
+
+
+def squad_item(qa: Mapping[str, Any], where: str, context: Any = None) -> EvalItem:
     """One SQuAD ``qas`` entry as an item of type ``squad``.
 
     As in the official v2.0 script, a question without an answer text is a no-answer question
-    even when ``is_impossible`` is false.
+    even when ``is_impossible`` is false. The answers' ``answer_start`` offsets in ``context``
+    are kept as the gold locations.
     """
     impossible = qa.get("is_impossible", False)
     if not isinstance(impossible, bool):
@@ -290,6 +310,7 @@ def squad_item(qa: Mapping[str, Any], where: str) -> EvalItem:
         if text not in texts:
             texts.append(text)
     answers = () if impossible else tuple(texts)
+    spans = answer_spans(qa, context) if answers and isinstance(context, str) else ()
     return EvalItem(
         id=_id(qa, where),
         question=_text(qa, "question", where),
@@ -297,6 +318,8 @@ def squad_item(qa: Mapping[str, Any], where: str) -> EvalItem:
         answers=answers,
         gold_quotes=answers,
         type="squad",
+        context=context if spans else "",
+        answer_spans=spans,
     )
 
 

@@ -178,8 +178,46 @@ class Gold:
         normalized = tuple(n for n in (normalize_answer(q) for q in quotes) if n)
         return cls(normalized, locate(quotes, sources))
 
+    @classmethod
+    def pinned(cls, spans: Sequence[Span]) -> Gold:
+        """Gold locations known by offsets alone (SQuAD's ``answer_start``): no text match, so
+        a passage holding the same words elsewhere is not a hit."""
+        return cls((), tuple(spans))
+
     def __bool__(self) -> bool:
         return bool(self.normalized or self.spans)
+
+
+def find_context(context: str, sources: Mapping[str, str]) -> tuple[str, int] | None:
+    """The source holding ``context`` verbatim (surrounding whitespace aside) and the offset
+    of ``context[0]`` in it; ``None`` if no source does."""
+    core = context.strip()
+    if not core:
+        return None
+    lead = len(context) - len(context.lstrip())
+    for name, text in sources.items():
+        at = text.find(core)
+        if at >= 0:
+            return name, at - lead
+    return None
+
+
+def anchor_spans(
+    context: str, offsets: Sequence[tuple[int, int]], sources: Mapping[str, str]
+) -> tuple[Span, ...]:
+    """``offsets`` in ``context`` mapped into the source that holds ``context`` (none if the
+    context is not in a source, or an offset falls outside the found text)."""
+    found = find_context(context, sources)
+    if found is None:
+        return ()
+    name, base = found
+    text = sources[name]
+    spans = []
+    for start, end in offsets:
+        piece = context[start:end]
+        if base + start >= 0 and text[base + start : base + end] == piece:
+            spans.append(Span(name, base + start, base + end, piece))
+    return tuple(spans)
 
 
 def overlaps(span: Span, gold: Gold) -> bool:

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from rag.config import Config
 from rag.eval.formats import EvalItem, Problem, read_test_set
 from rag.eval.gates import OVER, UNDER, Gate, failed_gates, parse_gates
-from rag.eval.metrics import MAX_RANK, Gold, Span, item_scores, mean
+from rag.eval.metrics import MAX_RANK, Gold, Span, anchor_spans, item_scores, mean
 from rag.eval.options import (
     EXIT_BAD_INPUT,
     EXIT_GATE_FAILED,
@@ -343,6 +343,7 @@ def make_record(
     Args:
         similarity: The best evidence similarity of the bot's search, for the no-answer score.
     """
+    gold = item_gold(item, sources)
     citations = tuple(citation_span(c) for c in answer.citations)
     shown = citations + tuple(citation_span(c) for c in answer.related)
     retrieved = tuple(passage_span(p) for p in passages)
@@ -351,7 +352,7 @@ def make_record(
         abstained=answer.abstained,
         answerable=item.answerable,
         golds=item.answers,
-        gold=Gold.of(item.gold_quotes, sources),
+        gold=gold,
         citations=citations,
         shown=shown,
         retrieved=retrieved,
@@ -367,6 +368,8 @@ def make_record(
         "answerable": item.answerable,
         "gold_answers": list(item.answers),
         "gold_quotes": list(item.gold_quotes),
+        "gold_spans": [{"source": g.source, "start": g.start, "end": g.end} for g in gold.spans],
+        "gold_pinned": not gold.normalized and bool(gold.spans),
         "answer": answer.answer,
         "abstained": answer.abstained,
         "mode": mode,
@@ -387,6 +390,13 @@ def make_record(
         "no_answer_prob": no_answer_prob(answer.abstained, error is not None, similarity),
         "metrics": scores,
     }
+
+
+def item_gold(item: EvalItem, sources: Mapping[str, str]) -> Gold:
+    """Where the item's gold answer is: with SQuAD input, the ``answer_start`` spans mapped
+    through the context's place in the corpus; otherwise every occurrence of a gold quote."""
+    pinned = anchor_spans(item.context, item.answer_spans, sources) if item.answer_spans else ()
+    return Gold.pinned(pinned) if pinned else Gold.of(item.gold_quotes, sources)
 
 
 def answer_mode(answer: Answer, error: str | None = None) -> tuple[str, str | None]:

@@ -363,3 +363,45 @@ def test_official_parity_on_the_dev_set_real(bot, tmp_path):
     for name in EXPECTED:
         scale = 1 if name.endswith("thresh") else 100
         assert report[name] * scale == pytest.approx(figures[name], abs=0.01), name
+
+
+# --- gold locations from answer_start ---------------------------------------------------------
+
+CHINA_TEXT = "Intro line.\n\nChina met officials. Officials say China controlled fentanyl.\n"
+CHINA_CONTEXT = "China met officials. Officials say China controlled fentanyl."
+
+
+def _china_item(tmp_path):
+    from rag.eval.formats import load_items
+
+    start = CHINA_CONTEXT.index("China", 1)  # the second "China"
+    qa = {
+        "id": "c1",
+        "question": "Who controlled fentanyl?",
+        "answers": [{"text": "China", "answer_start": start}],
+    }
+    data = {"data": [{"paragraphs": [{"context": CHINA_CONTEXT, "qas": [qa]}]}]}
+    path = tmp_path / "china.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    (item,) = load_items(path)
+    return item
+
+
+def _span_passage(rank: int, text: str) -> Passage:
+    start = CHINA_TEXT.index(text)
+    return Passage(Chunk(rank, "doc.txt", start, start + len(text), 0, text, ()), 1 / rank, rank)
+
+
+def test_squad_gold_is_the_answer_start_span_not_every_occurrence(tmp_path):
+    from rag.eval.run import make_record
+
+    item = _china_item(tmp_path)
+    first, second = "China met officials.", "Officials say China controlled fentanyl."
+    at = CHINA_TEXT.index(first)
+    cited = Citation(1, first, "doc.txt", at, at + len(first), 0, 0.9)
+    answer = Answer(item.question, "China met officials. [1]", False, citations=(cited,))
+    passages = [_span_passage(1, first), _span_passage(2, second)]
+    record = make_record(item, answer, passages, {"doc.txt": CHINA_TEXT}, 0.1)
+    gold_at = CHINA_TEXT.index("China controlled")
+    assert record["gold_spans"] == [{"source": "doc.txt", "start": gold_at, "end": gold_at + 5}]
+    assert (record["metrics"]["retrieval_rank"], record["metrics"]["citation_recall"]) == (2, 0.0)
