@@ -21,9 +21,21 @@ logger = logging.getLogger(__name__)
 DEFAULT_TYPE = "general"
 PROJECT_FIELDS = ("id", "question", "answerable", "answers", "gold_quotes")
 FORMATS_HELP = (
-    "use .jsonl (project or RAGAS fields), .json (SQuAD v2.0) or .csv "
-    "(header question,answer or user_input,reference,reference_contexts); see docs/eval.md"
+    "use .jsonl (project or RAGAS fields), .json (SQuAD v2.0 or a list of RAGAS records) or "
+    ".csv (header question,answer or user_input,reference,reference_contexts); see docs/eval.md"
 )
+# Field names that make a record RAGAS-style (current names, then the legacy ones).
+RAGAS_FIELDS = (
+    "user_input",
+    "reference",
+    "reference_contexts",
+    "response",
+    "retrieved_contexts",
+    "ground_truth",
+    "ground_truths",
+    "contexts",
+)
+REFERENCE_FIELDS = ("reference", "ground_truth", "ground_truths")
 
 Located = tuple[str, "EvalItem"]  # (where the item is in the file, the item)
 
@@ -159,7 +171,7 @@ def _read_text(path: Path) -> str:
 
 
 def _looks_like_csv(text: str) -> bool:
-    header = [h.strip() for h in text.lstrip().splitlines()[0].split(",")]
+    header = [h.strip().lower() for h in text.lstrip().splitlines()[0].split(",")]
     return "question" in header or "user_input" in header
 
 
@@ -180,8 +192,21 @@ def _unique_ids(located: list[Located]) -> tuple[list[Located], list[Problem]]:
 # --- JSON and JSONL -------------------------------------------------------------------------
 
 
+def is_ragas(record: Mapping[str, Any]) -> bool:
+    """Whether a record uses RAGAS field names (current or legacy) rather than the project's."""
+    return "answerable" not in record and any(name in record for name in RAGAS_FIELDS)
+
+
+def read_record(reading: _Reading, record: Mapping[str, Any], where: str, default_id: str) -> None:
+    """Add one JSON record, as a RAGAS or a project item (see :func:`is_ragas`)."""
+    if is_ragas(record):
+        reading.add(where, ragas_item, record, where, default_id=default_id)
+    else:
+        reading.add(where, project_item, record, where)
+
+
 def read_jsonl(path: Path, text: str) -> _Reading:
-    """Items of a JSONL file: project records, or RAGAS records if the first has ``user_input``."""
+    """Items of a JSONL file: project records or RAGAS records (current or legacy names)."""
     reading = _Reading()
     records = []
     for line, raw in enumerate(text.splitlines(), start=1):
@@ -191,13 +216,21 @@ def read_jsonl(path: Path, text: str) -> _Reading:
             records.append((line, _json_object(path, line, raw)))
         except ValueError as exc:
             reading.problems.append(Problem(str(exc), malformed=True))
-    ragas = bool(records) and "user_input" in records[0][1]
     for line, record in records:
-        where = f"{path}, line {line}"
-        if ragas:
-            reading.add(where, ragas_item, record, where, default_id=f"line{line}")
+        read_record(reading, record, f"{path}, line {line}", f"line{line}")
+    return reading
+
+
+def read_json_records(path: Path, data: list[Any]) -> _Reading:
+    """Items of a JSON array of records (as ``json.dump(dataset.to_list())`` writes them)."""
+    reading = _Reading()
+    for i, record in enumerate(data):
+        where = f"{path}, [{i}]"
+        if isinstance(record, dict):
+            read_record(reading, record, where, f"item{i + 1}")
         else:
-            reading.add(where, project_item, record, where)
+            text = f"{where}: expected a JSON object, got {_type_name(record)}"
+            reading.problems.append(Problem(text, malformed=True))
     return reading
 
 
@@ -225,11 +258,13 @@ def read_json(path: Path, text: str) -> _Reading:
         ) from exc
     if isinstance(data, dict) and "data" in data:
         return read_squad(path, data)
+    if isinstance(data, list):
+        return read_json_records(path, data)
     if isinstance(data, dict) and ("question" in data or "user_input" in data):
         return read_jsonl(path, text)
     raise ValueError(
-        f"{path}: unknown JSON test set: expected a SQuAD v2.0 object with a 'data' list; "
-        f"{FORMATS_HELP}"
+        f"{path}: unknown JSON test set: expected a SQuAD v2.0 object with a 'data' list or a "
+        f"list of records; {FORMATS_HELP}"
     )
 
 
@@ -346,21 +381,41 @@ def project_item(record: Mapping[str, Any], where: str) -> EvalItem:
     )
 
 
+def ragas_references(record: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """The reference answers: ``reference`` (or legacy ``ground_truth``) text, or the legacy
+    ``ground_truths`` list (in CSV, written as a JSON or Python list)."""
+    name = next((n for n in REFERENCE_FIELDS if n in record), None)
+    if name is None:
+        raise ValueError(
+            f"{where}: missing field 'reference' (legacy: 'ground_truth' or 'ground_truths'; "
+            "use an empty value if unanswerable)"
+        )
+    value = record[name]
+    if value is None:
+        return ()
+    if name == "ground_truths":
+        if isinstance(value, str) and value.strip().startswith("["):
+            value = _parse_list(value, where, name)
+        return _strings(value if isinstance(value, list) else [value], name, where)
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: field '{name}' must be text, got {_type_name(value)}")
+    return (value.strip(),) if value.strip() else ()
+
+
 def ragas_item(record: Mapping[str, Any], where: str, default_id: str) -> EvalItem:
-    """One RAGAS-style record: ``user_input``, ``reference``, ``reference_contexts``."""
-    if "reference" not in record:
-        raise ValueError(f"{where}: missing field 'reference' (use an empty value if unanswerable)")
-    reference = record["reference"]
-    if reference is None:
-        reference = ""
-    if not isinstance(reference, str):
-        raise ValueError(f"{where}: field 'reference' must be text, got {_type_name(reference)}")
-    reference = reference.strip()
+    """One RAGAS record with current names (``user_input``, ``reference``,
+    ``reference_contexts``) or legacy ones (``question``, ``ground_truth``/``ground_truths``);
+    ``response``, ``retrieved_contexts``, ``answer`` and ``contexts`` (another system's output)
+    are ignored. Without an ``id``, ``default_id``."""
+    answers = ragas_references(record, where)
+    question_field = "user_input" if "user_input" in record else "question"
+    if question_field not in record:
+        raise ValueError(f"{where}: missing field 'user_input' (legacy: 'question')")
     return EvalItem(
         id=_id(record, where) if record.get("id") not in (None, "") else default_id,
-        question=_text(record, "user_input", where),
-        answerable=bool(reference),
-        answers=(reference,) if reference else (),
+        question=_text(record, question_field, where),
+        answerable=bool(answers),
+        answers=answers,
         gold_quotes=_contexts(record.get("reference_contexts"), where),
         type=_text(record, "type", where, default="ragas"),
     )
@@ -370,18 +425,20 @@ def ragas_item(record: Mapping[str, Any], where: str, default_id: str) -> EvalIt
 
 
 def read_csv(path: Path, text: str) -> _Reading:
-    """Items of a CSV with header ``question,answer`` or RAGAS ``user_input,reference,...``."""
+    """Items of a CSV with header ``question,answer`` or RAGAS names (current or legacy); header
+    names are case-insensitive."""
     reader = csv.DictReader(io.StringIO(text))
-    header = [(name or "").strip() for name in reader.fieldnames or []]
+    header = [(name or "").strip().lower() for name in reader.fieldnames or []]
     reader.fieldnames = header
-    if "user_input" in header:
+    if "user_input" in header or any(name in header for name in REFERENCE_FIELDS):
         make_item = ragas_item
     elif "question" in header and "answer" in header:
         make_item = plain_csv_item
     else:
         raise ValueError(
             f"{path}, line 1: unknown CSV header {','.join(header)!r}; expected "
-            "question,answer or user_input,reference,reference_contexts"
+            "question,answer or user_input,reference,reference_contexts (or legacy RAGAS "
+            "question,ground_truth)"
         )
     reading = _Reading()
     try:
@@ -459,7 +516,7 @@ def _contexts(value: Any, where: str) -> tuple[str, ...]:
     return _strings(value, "reference_contexts", where)
 
 
-def _parse_list(text: str, where: str) -> Any:
+def _parse_list(text: str, where: str, name: str = "reference_contexts") -> Any:
     """A list written as JSON, or as a Python literal (how pandas saves lists to CSV)."""
     try:
         return json.loads(text)
@@ -469,7 +526,7 @@ def _parse_list(text: str, where: str) -> Any:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError) as exc:
         raise ValueError(
-            f"{where}: field 'reference_contexts' must be a list of strings "
+            f"{where}: field '{name}' must be a list of strings "
             '(in CSV, written as JSON, e.g. ["first", "second"])'
         ) from exc
 

@@ -41,7 +41,7 @@ from rag.eval.report import (
     write_jsonl,
     write_outputs,
 )
-from rag.eval.squad import no_answer_prob
+from rag.eval.squad import no_answer_prob, squad_prediction
 from rag.eval.validate import Corpus, problem_list, select_items
 from rag.types import Answer, Citation, Passage
 
@@ -416,16 +416,20 @@ def answer_mode(answer: Answer, error: str | None = None) -> tuple[str, str | No
 
 
 def ragas_row(record: Mapping[str, Any], sources: Mapping[str, str], k: int) -> dict[str, Any]:
-    """One RAGAS evaluation row: question, the first ``k`` retrieved contexts, response and
-    reference, rebuilt from a record (passage offsets are exact, so the texts are too)."""
+    """One RAGAS evaluation row rebuilt from a record (passage offsets are exact, so the
+    contexts are too): the answer without ``[n]`` markers, ``""`` for an abstention or an error
+    (``abstained`` tells them apart from an empty answer)."""
     contexts = [
         sources.get(p["source"], "")[p["start"] : p["end"]] for p in record["retrieved"][:k]
     ]
     return {
+        "id": record["id"],
         "user_input": record["question"],
+        "response": squad_prediction(record),
         "retrieved_contexts": contexts,
-        "response": record["answer"],
         "reference": record["gold_answers"][0] if record["gold_answers"] else "",
+        "reference_contexts": list(record.get("gold_quotes", [])),
+        "abstained": bool(record["abstained"]),
     }
 
 

@@ -256,3 +256,58 @@ def test_squad_possible_question_without_answers_is_no_answer(tmp_path):
     qa = {"id": "s4", "question": "Who won?", "is_impossible": False, "answers": []}
     (item,) = load_items(_write(tmp_path / "squad.json", json.dumps(_squad([qa]))))
     assert (item.answerable, item.answers) == (False, ())
+
+
+# --- RAGAS names, current and legacy, in every container ------------------------------------
+
+LEGACY = {
+    "question": "How many died?",
+    "ground_truth": "105,000 people",
+    "contexts": ["retrieved by another system"],
+    "answer": "another system's answer",
+}
+
+
+def test_legacy_ragas_jsonl_reads_question_and_ground_truth_with_generated_ids(tmp_path):
+    (item,) = load_items(_jsonl(tmp_path / "legacy.jsonl", LEGACY))
+    assert item == EvalItem("line1", "How many died?", True, ("105,000 people",), (), "ragas")
+
+
+def test_legacy_ground_truths_list_keeps_every_answer(tmp_path):
+    record = {"question": "How many died?", "ground_truths": ["105,000", "about 105,000"]}
+    (item,) = load_items(_jsonl(tmp_path / "legacy.jsonl", record))
+    assert item.answers == ("105,000", "about 105,000")
+
+
+def test_json_array_of_current_and_legacy_records_is_read(tmp_path):
+    current = {
+        "user_input": "Who won?",
+        "reference": "",
+        "response": "x",
+        "retrieved_contexts": ["y"],
+    }
+    path = _write(tmp_path / "ragas.json", json.dumps([current, LEGACY]))
+    items = load_items(path)
+    assert [(i.id, i.answerable) for i in items] == [("item1", False), ("item2", True)]
+
+
+def test_json_array_entry_that_is_not_an_object_names_its_index(tmp_path):
+    with pytest.raises(ValueError, match=r"ragas\.json, \[1\]: expected a JSON object"):
+        load_items(_write(tmp_path / "ragas.json", json.dumps([LEGACY, "oops"])))
+
+
+def test_csv_headers_are_case_insensitive_and_legacy_names_work(tmp_path):
+    text = 'Question,Ground_Truths,Contexts\nHow many?,"[""105,000"", ""105000""]","[]"\n'
+    (item,) = load_items(_write(tmp_path / "legacy.csv", text))
+    assert (item.id, item.question, item.answers) == ("line2", "How many?", ("105,000", "105000"))
+
+
+def test_current_csv_with_capitalised_headers(tmp_path):
+    text = "User_Input,Reference\nHow many?,105\n"
+    (item,) = load_items(_write(tmp_path / "ragas.csv", text))
+    assert (item.question, item.answers) == ("How many?", ("105",))
+
+
+def test_a_record_without_any_reference_field_says_which_names_work(tmp_path):
+    with pytest.raises(ValueError, match=r"missing field 'reference' \(legacy: 'ground_truth'"):
+        load_items(_jsonl(tmp_path / "legacy.jsonl", {"question": "Q?", "contexts": []}))

@@ -191,11 +191,26 @@ def test_export_ragas_writes_one_row_per_item(evaluated):
     rows = [json.loads(line) for line in evaluated[2].read_text(encoding="utf-8").splitlines()]
     assert len(rows) == len(ITEMS)
     assert rows[0] == {
+        "id": "q1",
         "user_input": "How many people died?",
+        "response": "Overdose deaths reached 105,000 last year.",
         "retrieved_contexts": SENTENCES[1:2] + SENTENCES[0:1] + SENTENCES[2:],
-        "response": "Overdose deaths reached 105,000 last year. [1]",
         "reference": "105,000",
+        "reference_contexts": ["deaths reached 105,000"],
+        "abstained": False,
     }
+    assert (rows[2]["response"], rows[2]["abstained"]) == ("", True)
+
+
+def test_the_ragas_export_reads_back_as_the_same_questions(evaluated, tmp_path):
+    from rag.eval.formats import load_items
+
+    export = tmp_path / "export.jsonl"
+    export.write_text(evaluated[2].read_text(encoding="utf-8"), encoding="utf-8")
+    items = load_items(export)
+    assert [(i.id, i.question, i.answers) for i in items] == [
+        (i["id"], i["question"], tuple(i["answers"])) for i in ITEMS
+    ]
 
 
 def test_run_eval_limit_keeps_the_first_items(test_set, tmp_path):
