@@ -340,7 +340,9 @@ def render_markdown(report: Mapping[str, Any], records: Sequence[Mapping[str, An
         "",
         "![metrics per type](plots/metrics_by_type.png)",
         "![latency](plots/latency.png)",
-        "![retrieval hit@k](plots/hit_at_k.png)",
+        "![retrieval hit@k](plots/hit_at_k.png)"
+        if has_retrieval(report)
+        else "No retrieval plot (hit@k): no item had gold quotes to find.",
         "",
     ]
     return "\n".join(lines)
@@ -362,21 +364,39 @@ def _number(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
-def plot_metrics_by_type(path: Path, per_type: Mapping[str, Mapping[str, Any]]) -> Path:
-    """Grouped bars: each headline metric for each item type."""
-    fig = _figure(max(7.0, 1.2 * len(per_type) + 3), 4.0)
+def type_label(kind: str, scores: Mapping[str, Any]) -> str:
+    """An x-axis label: the type and its item count."""
+    return f"{kind}\n(n={scores.get('items', 0)})"
+
+
+def metrics_by_type_figure(per_type: Mapping[str, Mapping[str, Any]]) -> Any:
+    """Grouped bars of each headline metric per item type; a metric that does not apply to a
+    type (``None``) is a grey ``n/a`` mark, so it cannot be read as a score of 0."""
+    fig = _figure(max(7.0, 1.2 * len(per_type) + 3), 4.5)
     ax = fig.add_subplot()
     kinds = list(per_type)
     width = 0.8 / len(PLOT_METRICS)
     for i, metric in enumerate(PLOT_METRICS):
         xs = [x + (i - (len(PLOT_METRICS) - 1) / 2) * width for x in range(len(kinds))]
-        ax.bar(xs, [_number(per_type[k].get(metric)) for k in kinds], width, label=metric)
-    ax.set_xticks(range(len(kinds)), kinds, rotation=20)
+        values = [per_type[k].get(metric) for k in kinds]
+        ax.bar(xs, [_number(v) for v in values], width, label=metric)
+        for x, value in zip(xs, values, strict=True):
+            if value is None:
+                ax.text(
+                    x, 0.02, "n/a", rotation=90, ha="center", va="bottom", fontsize=7, color="grey"
+                )
+    ax.set_xticks(range(len(kinds)), [type_label(k, per_type[k]) for k in kinds], fontsize=8)
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("score")
+    ax.set_ylabel("score (n/a: does not apply)")
     ax.set_title("Metrics per question type")
     fig.legend(loc="outside lower center", ncols=len(PLOT_METRICS), fontsize="small")
-    fig.savefig(path, dpi=100)
+    return fig
+
+
+def plot_metrics_by_type(path: Path, per_type: Mapping[str, Mapping[str, Any]]) -> Path:
+    """Grouped bars: each headline metric for each item type (see
+    :func:`metrics_by_type_figure`)."""
+    metrics_by_type_figure(per_type).savefig(path, dpi=100)
     return path
 
 
@@ -420,11 +440,19 @@ def plot_hit_at_k(path: Path, report: Mapping[str, Any]) -> Path:
     return path
 
 
+def has_retrieval(report: Mapping[str, Any]) -> bool:
+    """Whether any item had a gold location, so hit@k was measured."""
+    return report["overall"].get("hit@1") is not None
+
+
 def write_plots(
     plots_dir: Path, report: Mapping[str, Any], records: Sequence[Mapping[str, Any]]
 ) -> list[Path]:
-    """All plots as PNG files in ``plots_dir``."""
+    """All plots as PNG files in ``plots_dir``; no hit@k plot when no item had gold quotes."""
     plots_dir.mkdir(parents=True, exist_ok=True)
+    stale = plots_dir / "hit_at_k.png"
+    if not has_retrieval(report) and stale.exists():
+        stale.unlink()  # a resumed run must not keep an earlier plot
     return [
         plot_metrics_by_type(plots_dir / "metrics_by_type.png", report["per_type"]),
         plot_latency(
@@ -432,5 +460,5 @@ def write_plots(
             [r["metrics"]["latency_s"] for r in records],
             report["overall"],
         ),
-        plot_hit_at_k(plots_dir / "hit_at_k.png", report),
+        *([plot_hit_at_k(plots_dir / "hit_at_k.png", report)] if has_retrieval(report) else []),
     ]

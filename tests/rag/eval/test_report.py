@@ -119,3 +119,47 @@ def test_worst_records_put_errors_first_and_skip_correct_items():
 def test_summary_text_shows_na_for_unmeasured_metrics():
     text = summary_text(build_report(RECORDS, META)["overall"])
     assert "abstain_recall" in text and "n/a" in text
+
+
+# --- plots: n/a is not 0, counts per type, no empty retrieval plot ---------------------------
+
+
+def _no_gold(record: dict) -> dict:
+    metrics = {
+        **record["metrics"],
+        "citation_recall": None,
+        "citation_precision": None,
+        "retrieval_rank": None,
+    }
+    return {**record, "gold_quotes": [], "metrics": metrics}
+
+
+def test_metrics_by_type_marks_a_metric_that_does_not_apply_as_na():
+    from rag.eval.report import PLOT_METRICS, metrics_by_type_figure
+
+    report = build_report([_no_gold(r) for r in RECORDS], META)
+    ax = metrics_by_type_figure(report["per_type"]).axes[0]
+    missing = sum(
+        scores.get(m) is None for scores in report["per_type"].values() for m in PLOT_METRICS
+    )
+    assert missing > 0
+    assert [t.get_text() for t in ax.texts].count("n/a") == missing
+
+
+def test_metrics_by_type_labels_show_item_counts():
+    from rag.eval.report import metrics_by_type_figure
+
+    ax = metrics_by_type_figure(build_report(RECORDS, META)["per_type"]).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["number\n(n=1)", "who\n(n=2)"]
+
+
+def test_without_gold_quotes_no_hit_at_k_plot_and_no_warning(tmp_path, recwarn, caplog):
+    records = [_no_gold(r) for r in RECORDS]
+    write_outputs(tmp_path, records, build_report(records, META))
+    assert not (tmp_path / "plots" / "hit_at_k.png").exists()
+    assert (tmp_path / "plots" / "metrics_by_type.png").exists()
+    text = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "No retrieval plot (hit@k): no item had gold quotes" in text
+    assert "hit_at_k.png" not in text
+    assert [str(w.message) for w in recwarn] == []
+    assert [r for r in caplog.records if r.levelname == "WARNING"] == []
