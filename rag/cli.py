@@ -171,6 +171,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(args, _config(args))
 
 
+def cmd_eval_compare(args: argparse.Namespace) -> int:
+    from rag.eval.compare import compare_runs
+
+    text, path = compare_runs(args.run_a, args.run_b, args.out)
+    _say(text)
+    print(f"comparison: {path}", file=sys.stderr)
+    return 0
+
+
 def cmd_serve_api(args: argparse.Namespace) -> int:
     import os
 
@@ -183,6 +192,17 @@ def cmd_serve_api(args: argparse.Namespace) -> int:
     api_key_for(args.host, key)
     bot = rag.load(config)
     serve(bot, args.host, args.port, key, config.max_question_chars)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from ui.app import main as chat_main
+
+    argv = [
+        *(["--host", args.host] if args.host else []),
+        *(["--port", str(args.port)] if args.port else []),
+    ]
+    chat_main(argv)
     return 0
 
 
@@ -241,11 +261,20 @@ def build_parser() -> argparse.ArgumentParser:
     _index_dir_flag(p)
     p.set_defaults(func=cmd_serve_api)
 
-    from rag.eval.options import add_eval_arguments
+    p = sub.add_parser("chat", help="serve the web chat (what `make chat` runs)")
+    p.add_argument("--host", help="interface (default VERBATIM_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default VERBATIM_PORT or 7860)")
+    p.set_defaults(func=cmd_chat)
+
+    from rag.eval.options import add_compare_arguments, add_eval_arguments
 
     p = sub.add_parser("eval", help="run a Q&A test set and write a report")
     add_eval_arguments(p)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("eval-compare", help="compare two rag eval report folders")
+    add_compare_arguments(p)
+    p.set_defaults(func=cmd_eval_compare)
     return parser
 
 

@@ -36,7 +36,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "file",
-        help="the test set: .jsonl (project or RAGAS fields), .json (SQuAD v2.0) or .csv",
+        help="the test set: .jsonl (project or RAGAS fields), .json (SQuAD v2.0 or a list of "
+        "RAGAS records) or .csv; to compare two runs use 'rag eval-compare RUN_A RUN_B'",
     )
     parser.add_argument(
         "--out",
@@ -96,6 +97,21 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--corpus", nargs="+", metavar="FILE", help="index these files instead of the article"
+    )
+
+
+def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``rag eval-compare``'s arguments to ``parser``."""
+    parser.description = (
+        "Compare two rag eval output folders: headline metrics with deltas, per-type deltas "
+        "and the items whose verdict changed (hit, miss, abstained, error)."
+    )
+    parser.add_argument("run_a", metavar="RUN_A", help="the --out folder of the earlier run")
+    parser.add_argument("run_b", metavar="RUN_B", help="the --out folder of the later run")
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write the Markdown here (default RUN_B/compare-<RUN_A folder name>.md)",
     )
 
 
