@@ -63,6 +63,22 @@ SQUAD_ROWS = (
     ("best f1", "best_f1"),
     ("best f1 threshold", "best_f1_thresh"),
 )
+CI_METRICS = (
+    "lenient_hit",
+    "exact_match",
+    "f1",
+    "citation_recall",
+    "citation_precision",
+    "hit@1",
+    "hit@5",
+    "hit@10",
+    "mrr",
+    "abstain_recall",
+    "abstain_precision",
+    "false_abstain_rate",
+)
+BOOTSTRAP_RESAMPLES = 1000
+BOOTSTRAP_SEED = 15
 WORST_ITEMS = 10
 MAX_CELL_CHARS = 300
 
@@ -87,7 +103,40 @@ def build_report(
         "overall": aggregate(scores),
         "per_type": aggregate_by_type([r["type"] for r in records], scores),
         "squad_v2": squad_report(records),
+        "ci95": bootstrap_ci(scores),
     }
+
+
+def bootstrap_ci(
+    scores: Sequence[Mapping[str, Any]],
+    metrics: Sequence[str] = CI_METRICS,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> dict[str, list[float] | None]:
+    """95% percentile-bootstrap intervals: the items are resampled with replacement
+    ``resamples`` times (fixed ``seed``) and each metric is aggregated again as in the report;
+    ``None`` for a metric no resample measured."""
+    import numpy as np
+
+    if not scores:
+        return dict.fromkeys(metrics)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(scores), size=(resamples, len(scores)))
+    values: dict[str, list[float]] = {m: [] for m in metrics}
+    for row in draws:
+        overall = aggregate([scores[i] for i in row])
+        for m in metrics:
+            if overall.get(m) is not None:
+                values[m].append(overall[m])
+    return {
+        m: [round(float(q), 4) for q in np.percentile(v, [2.5, 97.5])] if v else None
+        for m, v in values.items()
+    }
+
+
+def ci_text(interval: Sequence[float] | None) -> str:
+    """``[low, high]`` for a table, or empty when there is no interval."""
+    return f"[{interval[0]:.3f}, {interval[1]:.3f}]" if interval else ""
 
 
 def write_outputs(
@@ -297,8 +346,15 @@ def render_markdown(report: Mapping[str, Any], records: Sequence[Mapping[str, An
         "## Summary",
         "",
         *md_table(
-            ("metric", "value"), [(m, format_value(overall.get(m))) for m in SUMMARY_METRICS]
+            ("metric", "value", "95% CI"),
+            [
+                (m, format_value(overall.get(m)), ci_text(report.get("ci95", {}).get(m)))
+                for m in SUMMARY_METRICS
+            ],
         ),
+        "",
+        f"95% CI: percentile bootstrap over items ({BOOTSTRAP_RESAMPLES} resamples, seed "
+        f"{BOOTSTRAP_SEED}); it reflects the test set's size, not run-to-run noise.",
         "",
         "## Per type",
         "",

@@ -163,3 +163,26 @@ def test_without_gold_quotes_no_hit_at_k_plot_and_no_warning(tmp_path, recwarn, 
     assert "hit_at_k.png" not in text
     assert [str(w.message) for w in recwarn] == []
     assert [r for r in caplog.records if r.levelname == "WARNING"] == []
+
+
+# --- bootstrap confidence intervals ---------------------------------------------------------
+
+
+def test_bootstrap_ci_is_fixed_by_its_seed_and_brackets_the_value():
+    from rag.eval.report import bootstrap_ci
+
+    scores = [_record(str(i), lenient=float(i % 2))["metrics"] for i in range(20)]
+    first, again = bootstrap_ci(scores), bootstrap_ci(scores)
+    assert first == again
+    low, high = first["lenient_hit"]
+    assert low < 0.5 < high
+    assert first["citation_recall"] == [1.0, 1.0]
+    assert first["abstain_recall"] is None
+
+
+def test_report_md_shows_the_interval_beside_each_headline_metric():
+    report = build_report(RECORDS, META)
+    text = render_markdown(report, RECORDS)
+    assert "| metric | value | 95% CI |" in text
+    low, high = report["ci95"]["lenient_hit"]
+    assert f"| lenient_hit | 0.333 | [{low:.3f}, {high:.3f}] |" in text
