@@ -326,6 +326,27 @@ def squad_lines(report: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def wall_text(meta: Mapping[str, Any]) -> str:
+    """The wall time, with start-up (checks and model load) and questions apart if known."""
+    text = f"wall time {format_value(meta.get('wall_s'))} s"
+    if meta.get("startup_s") is None:
+        return text
+    return (
+        f"{text} (start-up {format_value(meta['startup_s'])} s including model load, "
+        f"questions {format_value(meta.get('questions_s'))} s)"
+    )
+
+
+def corpus_lines(meta: Mapping[str, Any]) -> list[str]:
+    """The corpus files' sha256 sums as ``sha256sum`` prints them."""
+    sums = meta.get("corpus_sha256")
+    if not isinstance(sums, Mapping):
+        return [f"- Corpus sha256: `{sums or '?'}`"]
+    return ["- Corpus sha256 (`sha256sum` of each file):"] + [
+        f"  - `{sha or '?'}  {md_cell(path)}`" for path, sha in sums.items()
+    ]
+
+
 def render_markdown(report: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> str:
     """``report.md``: metadata, summary table, per-type table, worst items, plots."""
     meta = report["metadata"]
@@ -336,9 +357,9 @@ def render_markdown(report: Mapping[str, Any], records: Sequence[Mapping[str, An
         f"- Test set: `{meta.get('test_set', '?')}` ({overall['items']} items: "
         f"{overall['answerable']} answerable, {overall['unanswerable']} unanswerable, "
         f"{overall['errors']} errors)",
-        f"- Date: {meta.get('date', '?')}; wall time {format_value(meta.get('wall_s'))} s",
+        f"- Date: {meta.get('date', '?')}; {wall_text(meta)}",
         f"- Models: {md_cell(json.dumps(meta.get('models', {}), ensure_ascii=False))}",
-        f"- Corpus sha256: `{meta.get('corpus_sha256', '?')}`",
+        *corpus_lines(meta),
         *partial_lines(report),
         "",
         "Metric definitions: docs/eval.md.",

@@ -100,6 +100,7 @@ def run_eval(args: argparse.Namespace, config: Config, bot: Any = None) -> int:
         An exit status: 0 done, 1 a gate failed, 2 bad input (nothing asked), 3 the run was
         interrupted or crashed (see ``EPILOG``).
     """
+    entered = time.perf_counter()
     try:
         plan = plan_run(args, lambda: corpus_texts(bot, config))
     except ValueError as exc:
@@ -123,6 +124,10 @@ def run_eval(args: argparse.Namespace, config: Config, bot: Any = None) -> int:
     outcome = run_items(bot, plan, earlier, sources)
     meta = run_metadata(bot, bot_config, plan.test_set, started_at, time.perf_counter() - started)
     meta.update(
+        startup_s=round(started - entered, 3),
+        questions_s=meta["wall_s"],
+        wall_s=round(time.perf_counter() - entered, 3),
+        model_load_s=getattr(bot, "load_s", None),
         resumed_items=len(earlier),
         stopped=outcome.stopped,
         test_set_problems=[dataclasses.asdict(p) for p in plan.problems],
@@ -451,6 +456,18 @@ def _sha256_file(path: Path) -> str | None:
         return None
 
 
+def corpus_sha256(paths: Sequence[str]) -> dict[str, str | None]:
+    """Each corpus file's sha256 of its bytes, as ``sha256sum`` prints it, by path (folders
+    expanded as the index reads them); ``None`` for a file that cannot be read."""
+    from index.corpus import expand_paths
+
+    try:
+        files = expand_paths(paths)
+    except ValueError:
+        files = [Path(p) for p in paths]
+    return {str(path): _sha256_file(path) for path in files}
+
+
 def run_metadata(
     bot: Any, config: Config, test_set: Path, started_at: datetime, wall_s: float
 ) -> dict[str, Any]:
@@ -460,7 +477,8 @@ def run_metadata(
     return {
         "test_set": str(test_set),
         "test_set_sha256": _sha256_file(test_set),
-        "corpus_sha256": key.get("corpus_sha256"),
+        "corpus_sha256": corpus_sha256(config.corpus),
+        "index_corpus_key": key.get("corpus_sha256"),
         "corpus_sources": key.get("sources"),
         "models": {"generator": getattr(bot, "model_name", None), "embedder": key.get("model")},
         "config": dataclasses.asdict(config),

@@ -184,7 +184,33 @@ def test_run_eval_records_a_refused_question_and_keeps_going(evaluated):
 
 def test_run_eval_writes_corpus_hash_and_model_into_metadata(evaluated):
     meta = _report(evaluated[1])["metadata"]
-    assert (meta["corpus_sha256"], meta["models"]["generator"]) == ("f" * 64, "fake")
+    assert (meta["index_corpus_key"], meta["models"]["generator"]) == ("f" * 64, "fake")
+
+
+def test_corpus_sha256_is_what_sha256sum_prints_for_each_file(evaluated):
+    import subprocess
+
+    meta = _report(evaluated[1])["metadata"]
+    paths = list(meta["corpus_sha256"])
+    printed = subprocess.run(["sha256sum", *paths], capture_output=True, text=True, check=True)
+    assert [f"{sha}  {path}" for path, sha in meta["corpus_sha256"].items()] == (
+        printed.stdout.splitlines()
+    )
+    text = (evaluated[1] / "report.md").read_text(encoding="utf-8")
+    assert printed.stdout.splitlines()[0] in text
+
+
+def test_wall_time_shows_start_up_apart(test_set, tmp_path):
+    class SlowLoadBot(FakeBot):
+        load_s = 12.5
+
+    run_eval(_args(test_set, tmp_path / "out"), FakeBot().config, bot=SlowLoadBot())
+    meta = _report(tmp_path / "out")["metadata"]
+    assert meta["model_load_s"] == 12.5
+    assert meta["wall_s"] >= meta["startup_s"] + meta["questions_s"] - 0.01
+    assert "including model load, questions" in (tmp_path / "out" / "report.md").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_export_ragas_writes_one_row_per_item(evaluated):
