@@ -32,9 +32,9 @@ def test_chat_streams_and_ends_with_a_cited_answer(client):
     messages, article, _ = updates[-1]
     final = _last_text(messages)
     assert 'class="va va-answer"' in final
-    assert '<blockquote class="vq-src">' in final and 'href="#vq-1"' in final
+    assert '<blockquote class="vq-src">' in final and 'href="#vq-1-1"' in final
     assert "va-timings" in final and "2019" in final
-    assert '<mark class="vq" id="vq-1"' in article
+    assert '<mark class="vq" id="vq-1-1"' in article
     # Some update before the last already showed the quotes, before the answer was done.
     assert any("va-partial" in _last_text(u[0]) for u in updates[:-1])
 
@@ -124,8 +124,8 @@ def test_chat_passes_the_passage_count_to_the_pipeline(stub):
     bot, client = stub
     messages, article, _ = client.predict("ok", 3, False, api_name="/chat")
     assert bot.calls[-1] == ("ok", [], 3)
-    assert 'href="#vq-1"' in _last_text(messages)
-    assert '<mark class="vq" id="vq-1" data-vq="1">Gamma delta.</mark>' in article
+    assert 'href="#vq-1-1"' in _last_text(messages)
+    assert '<mark class="vq" id="vq-1-1" data-vq="1-1" data-n="1">Gamma delta.</mark>' in article
     assert client.predict("ok", api_name="/ask")["answer"] == "Gamma delta. [1]"
 
 

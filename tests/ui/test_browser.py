@@ -118,9 +118,9 @@ def test_answer_streams_with_quotes_highlighted_and_links_scroll(page):
     assert "paragraph 2 · chars" in answer.locator(".vq-where").first.inner_text()
     # Each quote is highlighted in the article, with exactly the quoted text.
     for n, quote in enumerate(quotes, 1):
-        mark = page.locator(f".vq-article mark.vq#vq-{n}")
+        mark = page.locator(f".vq-article mark.vq#vq-1-{n}")
         assert mark.text_content() == quote
-    assert page.locator("#vq-chat .va-timings").last.inner_text().startswith("retrieve")
+    assert page.locator("#vq-chat .va-timings").last.inner_text().startswith("short answer")
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.wait_for_timeout(800)  # let the article finish scrolling to the first quote
@@ -128,15 +128,15 @@ def test_answer_streams_with_quotes_highlighted_and_links_scroll(page):
 
     # Clicking the [1] marker scrolls the article panel to the quote, without navigating.
     url = page.url
-    scroll_away(page, "1")
-    answer.locator('.va-text a[href="#vq-1"]').click()
-    wait_in_view(page, "1")
+    scroll_away(page, "1-1")
+    answer.locator('.va-text a[href="#vq-1-1"]').click()
+    wait_in_view(page, "1-1")
     assert page.url == url
     # So does clicking a quote in the Sources.
     last = len(quotes)
-    scroll_away(page, str(last))
+    scroll_away(page, f"1-{last}")
     answer.locator("blockquote.vq-src").nth(last - 1).locator(".vq-where").click()
-    wait_in_view(page, str(last))
+    wait_in_view(page, f"1-{last}")
 
     # The copy button copies the answer and its quotes as plain text.
     page.locator("#vq-chat button[aria-label='Copy message']").last.click()
@@ -160,18 +160,15 @@ def test_abstention_empty_question_undo_retry_and_clear(page):
     assert abstain.locator("details summary").text_content() == "Related passages"
     assert page.locator(".vq-article mark.vq").count() == 0
     assert page.locator(".vq-article mark.vq-related").count() >= 1
-    scroll_away(page, "r1")
-    abstain.locator('a[href="#vq-r1"]').click()
-    wait_in_view(page, "r1")
+    scroll_away(page, "1-r1")
+    abstain.locator('a[href="#vq-1-r1"]').click()
+    wait_in_view(page, "1-r1")
 
-    # An empty question: a clear message in the chat, and the chat keeps working.
+    # An empty question is not sent: no message, no turn for Undo or Retry to take.
     page.fill("#vq-question textarea", "")
-    page.click("#vq-send")
-    page.wait_for_selector("#vq-chat .va-error")
-    assert "Please type a question about the article." in page.inner_text("#vq-chat .va-error")
-
-    page.click("#vq-undo")  # removes the error turn
-    page.wait_for_function("() => !document.querySelector('#vq-chat .va-error')")
+    page.click("#vq-send", force=True)
+    page.wait_for_timeout(500)
+    assert page.locator("#vq-chat .va-error").count() == 0
     # The answer before Retry is marked, so the wait below sees the new answer, not the old.
     page.evaluate("document.querySelector('#vq-chat .va-abstain').dataset.old = '1'")
     page.click("#vq-retry")  # asks the same question again

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from html.parser import HTMLParser
 
 import pytest
 
 from index.split import paragraphs
-from rag.types import Answer, Citation, Document
+from rag.types import Answer, AnswerQuote, Citation, Document
 from ui import render
 
 SCRIPT = "<script>window.__pwned=1</script>"
@@ -210,3 +211,74 @@ def test_bad_citations_are_skipped_not_fatal(documents, cited, article_text):
     parsed = parse(out)
     assert set(parsed.marks) == {"vq-1", "vq-2"}
     assert parsed.marks["vq-1"] == first.quote
+
+
+def _answer(citations, **kw) -> Answer:
+    base = {"question": "q", "answer": "a [1]", "abstained": False, "citations": citations}
+    return Answer(**{**base, "timings": {"total_s": 0.052}, **kw})
+
+
+def test_footer_says_in_words_how_the_answer_was_made(cited):
+    quotes = dict(citations=cited.citations, model="extractive")
+    line = render.timings_html(_answer(mode="extractive", **quotes))
+    assert ">answered from the quotes · 0.05 s</div>" in line
+    assert "extractive · extractive" not in line.split(">", 1)[1]
+    generated = _answer(cited.citations, mode="generated", model="SmolLM2-135M-Instruct.Q4_1")
+    generated = dataclasses.replace(generated, timings={"total_s": 0.91})
+    assert ">short answer by SmolLM2-135M · 0.9 s</div>" in render.timings_html(generated)
+    declined = Answer(
+        "q",
+        "The article doesn't say.",
+        True,
+        timings={"generate_s": 0.0, "total_s": 0.03},
+        model="SmolLM2-135M-Instruct.Q4_1",
+        mode="abstain",
+    )
+    line = render.timings_html(declined)
+    assert ">the article doesn&#x27;t say · 0.03 s</div>" in line and "SmolLM2" not in line
+
+
+def test_a_short_answer_is_bold_and_its_words_are_marked_in_its_quote(documents, cited):
+    first = cited.citations[0]
+    at = first.quote.index("105,000")
+    span = AnswerQuote(1, first.source, first.start + at, first.start + at + 7, "105,000")
+    short = dataclasses.replace(cited, answer="105,000 [1]", mode="short", answer_quote=span)
+    out = render.answer_html(short, turn=3)
+    assert '<strong class="va-short">105,000</strong> <a class="vq-ref" href="#vq-3-1"' in out
+    assert 'reached <strong class="vq-aq">105,000</strong>, with' in out
+    article = render.article_html(documents, short.citations, (), 3, span)
+    assert 'id="vq-3-1"' in article and 'id="vq-1"' not in article
+    assert '<strong class="vq-aq">105,000</strong>' in article
+
+
+def test_each_answer_links_to_its_own_marks(documents, cited):
+    out = render.answer_html(cited, turn=2)
+    assert 'href="#vq-2-1" title="Show quote 1 of answer 2 in the article">[1]</a>' in out
+    assert 'href="#vq-1"' not in out
+    parsed = parse(render.article_html(documents, cited.citations, (), 2))
+    assert set(parsed.marks) == {"vq-2-1", "vq-2-2"}
+    assert render.article_label_html(2, "Who?").count("Quotes of answer 2") == 1
+
+
+def test_byline_and_bio_lines_are_not_sources_of_an_answer_about_someone_else(
+    documents, article_text, cited
+):
+    bio = [
+        "Katrina Northrop is a former staff writer at The Wire China, and joined The "
+        "Washington Post in August 2024.",
+        "@NorthropKatrina",
+    ]
+    tail = tuple(cite(article_text, q, n) for n, q in enumerate(bio, 3))
+    answer = dataclasses.replace(
+        cited,
+        question="Who is the drug policy expert at Brookings?",
+        citations=(*cited.citations, *tail),
+    )
+    assert [c.n for c in render.supporting(answer, documents).citations] == [1, 2]
+    # Kept when the answer is about the writer, when the answer cites it, or names her.
+    about_her = dataclasses.replace(answer, citations=(tail[0], *cited.citations))
+    assert render.supporting(about_her, documents) == about_her
+    cites_it = dataclasses.replace(answer, answer="She wrote it. [3]")
+    assert [c.n for c in render.supporting(cites_it, documents).citations] == [1, 2, 3]
+    names_her = dataclasses.replace(answer, question="Did Katrina Northrop quote anyone?")
+    assert [c.n for c in render.supporting(names_her, documents).citations] == [1, 2, 3]
