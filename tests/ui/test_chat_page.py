@@ -281,7 +281,8 @@ def test_export_downloads_the_chat_as_markdown(laptop):
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_no_serious_or_critical_accessibility_violations(browser, app_url, viewport):
-    axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright")
+    from axe_playwright_python import sync_playwright as axe_playwright
+
     page = open_page(browser, app_url, viewport)
     ask(page, DEATHS)
     ask(page, NOT_SAID)
