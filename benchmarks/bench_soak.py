@@ -7,7 +7,8 @@ the one with them filled) and with oversized posts, reads its RSS (warm), then s
 ``--requests`` requests: every ``--normal-every``-th a dev question to ``/ask`` through
 gradio_client, the others raw oversized POSTs to Gradio's routes (declared 20 MB and 100 MB
 bodies, and chunked bodies of 2 MB with no Content-Length) and tiny uploads. Prints the server's
-RSS warm and after, their ratio, the status codes seen and requests/s. Target: RSS after within 10% of warm. Asserts nothing.
+RSS warm and after, their ratio, the status codes seen and requests/s. Target: RSS after within
+10% of warm. Asserts nothing.
 """
 
 from __future__ import annotations
