@@ -74,16 +74,17 @@ def _random_units(n: int) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def time_corpus(megabytes: float, embedder) -> dict[str, tuple[float, float]]:
+def time_corpus(
+    megabytes: float, embedder, pooled: str | None = None
+) -> dict[str, tuple[float, float]]:
     """Wall and CPU seconds per stage of indexing ``megabytes`` of text, as ``rag index`` does.
 
     CPU seconds are this process's (all its threads); on a shared machine they show the cost
     without the waiting.
     """
-    from index.build import index_key, load_matching
+    from index.build import index_key, index_vectors, load_matching, passage_vectors_mode
     from index.chunk import chunk_sentences
     from index.corpus import read_corpus
-    from index.embed import embed
     from index.split import mark_duplicates, split_document
     from index.store import write_index
     from rag.config import Config
@@ -109,13 +110,16 @@ def time_corpus(megabytes: float, embedder) -> dict[str, tuple[float, float]]:
         size, overlap = config.chunk_sentences, config.chunk_overlap
         chunks = timed("chunk", lambda: chunk_sentences(doc, sentences, size, overlap))
         if embedder is None:  # --no-embed: unit random vectors, to time the other stages at scale
+            mode = "random"
             chunk_vectors, sentence_vectors = (
                 _random_units(len(chunks)),
                 _random_units(len(sentences)),
             )
         else:
-            chunk_vectors = timed("embed", lambda: embed(embedder, [c.text for c in chunks]))
-            sentence_vectors = timed("embed", lambda: embed(embedder, [s.text for s in sentences]))
+            mode = passage_vectors_mode(documents) if pooled is None else pooled
+            chunk_vectors, sentence_vectors = timed(
+                "embed", lambda: index_vectors(embedder, sentences, chunks, mode)
+            )
         manifest = {"key": index_key(config, documents)}
         timed(
             "write",
@@ -134,7 +138,7 @@ def time_corpus(megabytes: float, embedder) -> dict[str, tuple[float, float]]:
         assert index is not None, why
         repeats = sum(s.duplicate_of >= 0 for s in sentences)
         print(f"{megabytes:g} MB: {len(sentences)} sentences ({repeats} marked repeats), ", end="")
-        vectors = "random stand-in" if embedder is None else "MiniLM"
+        vectors = "random stand-in" if embedder is None else f"MiniLM, passages: {mode}"
         print(f"{len(chunks)} passages; vectors: {vectors}")
     return seconds
 
@@ -146,6 +150,11 @@ def main() -> None:
     parser.add_argument(
         "--no-embed", action="store_true", help="with --corpus-mb: random vectors, not MiniLM"
     )
+    parser.add_argument(
+        "--passages",
+        choices=("embed", "mean"),
+        help="with --corpus-mb: passage vectors embedded or pooled (default: as rag index does)",
+    )
     args = parser.parse_args()
 
     if args.corpus_mb:
@@ -153,7 +162,7 @@ def main() -> None:
 
         embedder = None if args.no_embed else load_embedder()
         for megabytes in args.corpus_mb:
-            seconds = time_corpus(megabytes, embedder)
+            seconds = time_corpus(megabytes, embedder, args.passages)
             total = tuple(sum(t[k] for t in seconds.values()) for k in (0, 1))
             print("{:>11} {:>9} {:>9} {:>9} {:>9}".format("stage", "s", "s/MB", "cpu s", "cpu/MB"))
             for stage, (wall, cpu) in [*seconds.items(), ("total", total)]:

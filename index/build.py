@@ -9,6 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from index.chunk import chunk_sentences
 from index.corpus import read_corpus, sha256_text
 from index.embed import DIMENSION, MODEL_NAME, embed
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# From this size on, passage vectors are the mean of their sentences' (bench_scale: embedding
+# the overlapping passages was 60% of indexing; retrieval on the article: docs/index-faults.md).
+POOL_PASSAGES_FROM_CHARS = 5_000_000
 PROGRESS_FROM_CHARS = 5_000_000  # smaller corpora split in a second or two: no progress bar
 
 
@@ -39,6 +44,35 @@ def _version(package: str) -> str:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return "missing"
+
+
+def passage_vectors_mode(documents: list[Document]) -> str:
+    """``embed``: each passage's own MiniLM vector; ``mean``: the normalised mean of its
+    sentences' vectors, for corpora of ``POOL_PASSAGES_FROM_CHARS`` or more, where embedding
+    the overlapping passages again would cost more than half of the indexing time."""
+    size = sum(len(d.text) for d in documents)
+    return "mean" if size >= POOL_PASSAGES_FROM_CHARS else "embed"
+
+
+def pooled(sentence_vectors: np.ndarray, chunks: list[Chunk]) -> np.ndarray:
+    """Unit-length mean of each chunk's sentence vectors."""
+    vectors = np.stack([sentence_vectors[list(c.sentence_ids)].mean(axis=0) for c in chunks])
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def index_vectors(
+    embedder: SentenceTransformer,
+    sentences: list[Sentence],
+    chunks: list[Chunk],
+    mode: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The passage and sentence vectors of an index (see :func:`passage_vectors_mode`)."""
+    sentence_vectors = embed(embedder, [s.text for s in sentences], label="embedding sentences")
+    if mode == "mean":
+        return pooled(sentence_vectors, chunks), sentence_vectors
+    chunk_vectors = embed(embedder, [c.text for c in chunks], label="embedding passages")
+    return chunk_vectors, sentence_vectors
 
 
 def index_key(config: Config, documents: list[Document]) -> dict[str, Any]:
@@ -52,6 +86,7 @@ def index_key(config: Config, documents: list[Document]) -> dict[str, Any]:
         "chunk_sentences": config.chunk_sentences,
         "chunk_overlap": config.chunk_overlap,
         "index_type": config.index_type,
+        "passage_vectors": passage_vectors_mode(documents),
     }
 
 
@@ -139,8 +174,9 @@ def _build(config: Config, embedder: SentenceTransformer, documents: list[Docume
     sentences, chunks = split_corpus(documents, config.chunk_sentences, config.chunk_overlap)
     if not chunks:
         raise ValueError("the corpus has no sentences to index")
-    chunk_vectors = embed(embedder, [c.text for c in chunks], label="embedding passages")
-    sentence_vectors = embed(embedder, [s.text for s in sentences], label="embedding sentences")
+    chunk_vectors, sentence_vectors = index_vectors(
+        embedder, sentences, chunks, passage_vectors_mode(documents)
+    )
     manifest = {
         "key": index_key(config, documents),
         "counts": {"documents": len(documents), "sentences": len(sentences), "chunks": len(chunks)},

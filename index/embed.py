@@ -49,6 +49,13 @@ def embed(
     """
     if not texts:
         return np.zeros((0, DIMENSION), dtype=np.float32)
+    # The same text has the same vector: a repeated line (a pull quote, a boilerplate footer)
+    # is embedded once.
+    unique = list(dict.fromkeys(texts))
+    if len(unique) < len(texts):
+        vectors = embed(model, unique, batch_size, label)
+        row = {text: i for i, text in enumerate(unique)}
+        return np.ascontiguousarray(vectors[[row[t] for t in texts]])
     parts = []
     with progress_bar(len(texts), label, "text", large=PROGRESS_FROM) as bar:
         # Blocks of many batches: the model still sorts each block by length for speed.

@@ -80,3 +80,47 @@ def test_chunks_and_sentences_are_source_slices(small, embedder):
     index, _ = ensure_index(small, lambda: embedder)
     for unit in (*index.sentences, *index.chunks):
         assert index.documents[unit.source].text[unit.start : unit.end] == unit.text
+
+
+def test_repeated_texts_are_embedded_once_and_get_the_same_vector(embedder, monkeypatch):
+    from index.embed import embed
+
+    seen: list[list[str]] = []
+    encode = embedder.encode
+
+    def counting(texts, *args, **kwargs):
+        seen.append(list(texts))
+        return encode(texts, *args, **kwargs)
+
+    monkeypatch.setattr(embedder, "encode", counting)
+    vectors = embed(embedder, ["Ships arrived.", "The mayor spoke.", "Ships arrived."])
+    assert sum(len(batch) for batch in seen) == 2
+    assert (vectors[0] == vectors[2]).all()
+    assert not (vectors[0] == vectors[1]).all()
+
+
+def test_pooled_passage_vectors_are_unit_means_of_their_sentences():
+    import numpy as np
+
+    from index.build import pooled
+    from rag.types import Chunk
+
+    sentences = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
+    chunks = [
+        Chunk(0, "t", 0, 3, 0, "a b", (0, 1)),
+        Chunk(1, "t", 4, 5, 0, "c", (2,)),
+    ]
+    vectors = pooled(sentences, chunks)
+    assert np.allclose(vectors[0], [2**-0.5, 2**-0.5])
+    assert np.allclose(vectors[1], [1.0, 0.0])
+
+
+def test_large_corpora_pool_passage_vectors_and_small_ones_embed_them():
+    from index.build import POOL_PASSAGES_FROM_CHARS, passage_vectors_mode
+    from rag.types import Document
+
+    def doc(size: int) -> Document:
+        return Document("d.txt", "x" * size, "sha")
+
+    assert passage_vectors_mode([doc(10_000)]) == "embed"
+    assert passage_vectors_mode([doc(POOL_PASSAGES_FROM_CHARS)]) == "mean"
