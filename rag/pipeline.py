@@ -15,12 +15,12 @@ from rag import compose
 from rag.abstain import Verdict, decide
 from rag.condense import condense
 from rag.config import Config
-from rag.generate import Generator, needs_conversion
+from rag.generate import Generator, needs_conversion, resolve
 from rag.likelihood import QueryLikelihood
 from rag.nlp import asked_kind, asks_reason
 from rag.question import clean_question, focus
 from rag.reader import continuation, read
-from rag.remote import RemoteGenerator, is_remote
+from rag.remote import RemoteGenerator, is_remote, parse_spec
 from rag.retrieve import Retriever
 from rag.span import short_answer
 from rag.speaker import attribution_for, speaker_sentences
@@ -32,6 +32,21 @@ logger = logging.getLogger(__name__)
 
 # Cite only evidence within this score of the best sentence (half of a full coverage bonus).
 CITATION_MARGIN = 0.15
+
+
+def check_generator(generator: str) -> None:
+    """Refuse a ``generator`` setting that names nothing usable, before any model loads.
+
+    Raises:
+        ValueError: a malformed ``openai:`` setting.
+        GeneratorUnavailable: no such model file or folder; the message says what may be given.
+    """
+    if generator == "none":
+        return
+    if is_remote(generator):
+        parse_spec(generator)
+        return
+    resolve(generator)
 
 
 def load_generator(config: Config, progress: Callable[[str], None] | None = None) -> Any:

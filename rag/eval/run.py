@@ -43,6 +43,7 @@ from rag.eval.report import (
 )
 from rag.eval.squad import no_answer_prob, squad_prediction
 from rag.eval.validate import Corpus, problem_list, select_items
+from rag.generate import GeneratorUnavailable
 from rag.types import Answer, Citation, Passage
 
 logger = logging.getLogger(__name__)
@@ -102,8 +103,13 @@ def run_eval(args: argparse.Namespace, config: Config, bot: Any = None) -> int:
     """
     entered = time.perf_counter()
     try:
+        if bot is None:
+            # A generator that cannot load is known now, not after the other models load.
+            from rag.pipeline import check_generator
+
+            check_generator(config.generator)
         plan = plan_run(args, lambda: corpus_texts(bot, config))
-    except ValueError as exc:
+    except (ValueError, GeneratorUnavailable) as exc:
         print(f"rag eval: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if plan.problems:

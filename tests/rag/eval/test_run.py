@@ -521,3 +521,16 @@ def test_every_eval_option_has_help():
 
     eval_parser = build_parser()._subparsers._group_actions[0].choices["eval"]
     assert [a.dest for a in eval_parser._actions if not a.help] == []
+
+
+def test_bad_generator_is_bad_input_before_any_model_loads(test_set, tmp_path, monkeypatch, capsys):
+    import rag
+    from rag.config import Config
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("models were loaded for a generator that cannot exist")
+
+    monkeypatch.setattr(rag, "load", no_load)
+    config = Config(generator=str(tmp_path / "missing.gguf"))
+    assert run_eval(_args(test_set, tmp_path / "out"), config) == 2
+    assert "missing.gguf" in capsys.readouterr().err
