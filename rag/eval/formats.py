@@ -352,7 +352,8 @@ def squad_item(qa: Mapping[str, Any], where: str, context: Any = None) -> EvalIt
         answerable=bool(answers),
         answers=answers,
         gold_quotes=answers,
-        type="squad",
+        # The official script's split, so the per-type table shows it too.
+        type="squad HasAns" if answers else "squad NoAns",
         context=context if spans else "",
         answer_spans=spans,
     )

@@ -121,7 +121,7 @@ def test_squad_answerable_question_uses_answers_as_gold_quotes(tmp_path):
     }
     path = _write(tmp_path / "squad.json", json.dumps(_squad([qa])))
     assert load_items(path) == [
-        EvalItem("s1", "How many?", True, ("105,000",), ("105,000",), "squad")
+        EvalItem("s1", "How many?", True, ("105,000",), ("105,000",), "squad HasAns")
     ]
 
 
@@ -130,6 +130,7 @@ def test_squad_impossible_question_is_unanswerable(tmp_path):
     (item,) = load_items(_write(tmp_path / "squad.json", json.dumps(_squad([qa]))))
     assert not item.answerable
     assert item.answers == ()
+    assert item.type == "squad NoAns"
 
 
 def test_squad_error_names_the_json_path(tmp_path):
