@@ -23,6 +23,11 @@ SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SENTENCE_END = re.compile(r"[a-z0-9%)][.!?][\"”’]?\s*$")
 
 
+def sentence_ended(reply: str) -> bool:
+    """Whether ``reply`` has ended its first sentence (or line): a short answer is one."""
+    return "\n" in reply.strip() or bool(SENTENCE_END.search(reply))
+
+
 class GeneratorUnavailable(RuntimeError):
     """The generator's weights cannot be found or read."""
 
@@ -344,7 +349,7 @@ class Generator:
                 if give_up is not None and give_up(tail):
                     run.outcome["gave_up"] = True
                     return True
-                return "\n" in tail.strip() or bool(SENTENCE_END.search(tail))
+                return sentence_ended(tail)
 
         try:
             with torch.inference_mode():
@@ -363,7 +368,7 @@ class Generator:
             new = output[0, prompt_length:]
             tail = tokenizer.decode(new, skip_special_tokens=True).strip()
             ended = bool(len(new)) and int(new[-1]) == tokenizer.eos_token_id
-            finished = ended or "\n" in tail or SENTENCE_END.search(tail)
+            finished = ended or sentence_ended(tail)
             run.outcome["cut_off"] = not (finished or run.outcome["gave_up"])
         except BaseException as exc:  # surfaced to the caller by stream()
             run.errors.append(exc)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from rag.generate import SENTENCE_END
+from rag.generate import sentence_ended
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class RemoteGenerator:
                             if give_up is not None and give_up(reply):
                                 result["gave_up"] = True
                                 return
-                            if SENTENCE_END.search(reply) or "\n" in reply.strip():
+                            if sentence_ended(reply):
                                 finished = True
                                 return
                             if finish is not None:
