@@ -44,14 +44,14 @@ def main() -> None:
 
     import rag
     from ui.app import build_app, launch
-    from ui.guard import body_limit
+    from ui.guard import HISTORY_TURNS, body_limit
     from ui.openai_api import build_api
 
     config = Config.from_env()
     bot = rag.load(config)
     chat_url = launch(build_app(bot), "127.0.0.1", free_port(), quiet=True)
     port = free_port()
-    api = build_api(bot, None, body_limit(config.max_question_chars), 20)
+    api = build_api(bot, None, body_limit(config.max_question_chars), HISTORY_TURNS)
     server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="error"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,3 +127,15 @@ class Answer:
             "complete": self.complete,
             "answer_quote": self.answer_quote.to_dict() if self.answer_quote else None,
         }
+
+
+def final_answer(answers: Iterable[Answer]) -> Answer:
+    """The last Answer of an ``ask_stream``, which must be its complete one.
+
+    Raises:
+        RuntimeError: the stream ended without a complete answer.
+    """
+    last = deque(answers, maxlen=1)
+    if not last or not last[0].complete:
+        raise RuntimeError("the pipeline ended without a final answer")
+    return last[0]

@@ -25,6 +25,7 @@ from starlette.middleware import Middleware
 from index.corpus import read_corpus
 from rag.config import Config
 from rag.question import clean_question
+from rag.types import final_answer
 from ui import guard, render
 from ui.export import write_export
 from ui.loader import LoadFailed, PipelineLoader
@@ -579,17 +580,12 @@ def build_app(bot: Any, export_dir: Path | None = None) -> gr.Blocks:
         character offsets, ``related`` passages, timings; or ``{"error": message}``. Only the
         last ``ui.guard.HISTORY_TURNS`` turns of ``history`` are read.
         """
-        final = None
         try:
-            for answer in bot.ask_stream(question, guard.recent_history(history or []), k):
-                final = answer
+            final = final_answer(bot.ask_stream(question, guard.recent_history(history or []), k))
         except ValueError as exc:
             return {"error": str(exc)}
-        except Exception:
+        except Exception:  # a failure, or a stream that ended without its final answer
             logger.exception("/ask failed for %r", str(question)[:200])
-            return {"error": FAILURE}
-        if final is None or not final.complete:
-            logger.error("the pipeline ended without a final answer for %r", str(question)[:200])
             return {"error": FAILURE}
         return final.to_dict()
 

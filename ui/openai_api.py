@@ -22,7 +22,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from rag.types import Answer
+from rag.types import Answer, final_answer
+from ui.guard import HISTORY_TURNS, Guard, body_limit, recent_history
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +61,10 @@ def text_of(content: Any, where: str) -> str:
     raise RequestError(f"{where}: content must be a string or a list of text parts", where)
 
 
-def split_messages(messages: Any, max_history_messages: int) -> tuple[str, list[dict[str, str]]]:
+def split_messages(messages: Any, history_turns: int) -> tuple[str, list[dict[str, str]]]:
     """The question (the last message, from the user) and the earlier user and assistant
-    messages as history (system messages are not read: Verbatim has its own instructions).
+    messages of the last ``history_turns`` turns as history (system messages are not read:
+    Verbatim has its own instructions).
 
     Raises:
         RequestError: ``messages`` is not a non-empty list of ``{"role", "content"}`` objects
@@ -81,7 +83,7 @@ def split_messages(messages: Any, max_history_messages: int) -> tuple[str, list[
     if messages[-1].get("role") != "user":
         raise RequestError("the last message must be the user's question", "messages")
     question = history.pop()["content"]
-    return question, history[-max_history_messages:] if max_history_messages > 0 else []
+    return question, recent_history(history, history_turns)
 
 
 def extra(answer: Answer) -> dict[str, Any]:
@@ -153,22 +155,17 @@ class ChatCompletions:
 
     Args:
         bot: A ``Verbatim`` pipeline (or the chat's loader, which has the same ``ask_stream``).
-        max_history_messages: Earlier messages read as history; older ones are dropped.
+        history_turns: Earlier turns read as history; older ones are dropped.
     """
 
-    def __init__(self, bot: Any, max_history_messages: int):
+    def __init__(self, bot: Any, history_turns: int):
         self.bot = bot
-        self.max_history_messages = max_history_messages
+        self.history_turns = history_turns
         self._lock = threading.Lock()
 
     def _final(self, question: str, history: Sequence[dict[str, str]]) -> Answer:
-        final = None
         with self._lock:
-            for answer in self.bot.ask_stream(question, list(history)):
-                final = answer
-        if final is None or not final.complete:
-            raise RuntimeError("the pipeline ended without a final answer")
-        return final
+            return final_answer(self.bot.ask_stream(question, list(history)))
 
     def create(self, body: Any) -> dict[str, Any]:
         """The whole ``chat.completion`` for a request body.
@@ -221,7 +218,7 @@ class ChatCompletions:
         stream = body.get("stream", False)
         if not isinstance(stream, bool):
             raise RequestError("'stream' must be true or false", "stream")
-        return split_messages(body.get("messages"), self.max_history_messages)
+        return split_messages(body.get("messages"), self.history_turns)
 
 
 def models() -> dict[str, Any]:
@@ -232,20 +229,18 @@ def models() -> dict[str, Any]:
     }
 
 
-def build_api(bot: Any, api_key: str | None, max_body_bytes: int, max_history_messages: int) -> Any:
+def build_api(bot: Any, api_key: str | None, max_body_bytes: int, history_turns: int) -> Any:
     """The FastAPI app serving the two routes for ``bot``.
 
     Args:
         bot: What answers (``ask_stream``).
         api_key: Bearer token every request must carry; None for none (loopback only).
         max_body_bytes: Larger request bodies get 413 before they are read.
-        max_history_messages: Earlier messages read as history.
+        history_turns: Earlier turns (a question and its answer) read as history.
     """
-    from ui.guard import Guard
-
     app = FastAPI(title="Verbatim OpenAI-compatible API", docs_url=None, redoc_url=None)
     app.add_middleware(Guard, max_body_bytes=max_body_bytes)
-    chat = ChatCompletions(bot, max_history_messages)
+    chat = ChatCompletions(bot, history_turns)
 
     def refuse(status: int, message: str, kind: str, param: str | None = None) -> JSONResponse:
         return JSONResponse(error_body(message, kind, param), status_code=status)
@@ -305,9 +300,7 @@ def serve(bot: Any, host: str, port: int, key: str | None, max_question_chars: i
     """Serve the API for ``bot`` on ``host:port`` until interrupted (loopback, or a key)."""
     import uvicorn
 
-    from ui.guard import HISTORY_TURNS, body_limit
-
     token = api_key_for(host, key)
-    app = build_api(bot, token, body_limit(max_question_chars), 2 * HISTORY_TURNS)
+    app = build_api(bot, token, body_limit(max_question_chars), HISTORY_TURNS)
     logger.warning("OpenAI-compatible API on http://%s:%d/v1", host, port)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -41,7 +41,7 @@ def start_api() -> Iterator[Callable[..., str]]:
 
     def start(bot: Any, key: str | None, max_body_bytes: int = 200_000) -> str:
         port = _free_port()
-        app = build_api(bot, key, max_body_bytes, 20)
+        app = build_api(bot, key, max_body_bytes, 10)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
         threading.Thread(target=server.run, daemon=True).start()
         servers.append(server)
@@ -180,7 +180,7 @@ def test_history_is_capped_to_the_latest_messages():
     messages = [
         {"role": "user" if i % 2 == 0 else "assistant", "content": str(i)} for i in range(9)
     ]
-    question, history = split_messages(messages, 4)
+    question, history = split_messages(messages, 2)
     assert question == "8"
     assert [m["content"] for m in history] == ["4", "5", "6", "7"]
 
