@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-# Skipped without Chromium on a developer's machine; under CI (CI=true) a missing browser fails.
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
-    reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)",
-)
-sync_api = pytest.importorskip("playwright.sync_api")
-
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ANSWER_TIMEOUT_MS = 90_000
 XSS = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1"> fentanyl?'
 
@@ -35,14 +17,6 @@ IN_VIEW = """el => {
   const box = el.closest('.vq-article').getBoundingClientRect();
   return r.bottom > box.top && r.top < box.bottom && r.top >= 0 && r.bottom <= innerHeight;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-# Skipped without Chromium on a developer's machine; under CI (CI=true) a missing browser fails.
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
-    reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)",
-)
-sync_api = pytest.importorskip("playwright.sync_api")
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 PASSAGE = (
     "The ferry to Lindholm sails at noon. "
     '<img src=x onerror="window.__pwned=1"> The ferry carries forty cars. '
@@ -39,19 +27,17 @@ def url(tmp_path_factory, serve, config, embedder):
 
 
 @pytest.fixture(scope="module")
-def page(url):
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page()
-        page.dialogs = []
-        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-        page.goto(url, wait_until="load")
-        page.wait_for_selector("#vq-question textarea", timeout=30_000)
-        page.fill("#vq-question textarea", QUESTION)
-        page.click("#vq-send")
-        page.wait_for_selector("#vq-chat .va-timings, #vq-chat .va-error", timeout=90_000)
-        yield page
-        browser.close()
+def page(url, browser):
+    page = browser.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.goto(url, wait_until="load")
+    page.wait_for_selector("#vq-question textarea", timeout=30_000)
+    page.fill("#vq-question textarea", QUESTION)
+    page.click("#vq-send")
+    page.wait_for_selector("#vq-chat .va-timings, #vq-chat .va-error", timeout=90_000)
+    yield page
+    page.close()
 
 
 def test_passage_markup_is_shown_as_text_in_the_article(page):

@@ -5,21 +5,12 @@ Each test drives a real headless Chromium against a launched server with the rea
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
-    reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)",
-)
-sync_api = pytest.importorskip("playwright.sync_api")
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 LAPTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 VIEWPORTS = [pytest.param(LAPTOP, id="laptop"), pytest.param(PHONE, id="phone")]
@@ -42,14 +33,6 @@ SEEN = """el => {
   const b = inBox ? box.getBoundingClientRect() : {top: 0, bottom: innerHeight};
   return r.height > 0 && r.top >= Math.max(0, b.top) - 1 && r.top < Math.min(innerHeight, b.bottom);
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser: Any, url: str, viewport: dict[str, int]) -> Any:
