@@ -166,6 +166,26 @@ mark.vq-flash { animation: vq-flash 1.4s ease-out; }
   #vq-article-col.vq-open { visibility: visible; transform: none; }
   .vq-article-bar { display: block; margin-bottom: 6px; }
   .vq-article { height: calc(100vh - 120px); max-height: none; min-height: 0; }
+  /* The title, the box, the examples and the settings all in view on first load at 390×844:
+     a shorter chat, then under the box the examples (compact, wrapping), the buttons and the
+     settings. */
+  #vq-chat-col { gap: 10px !important; }
+  #vq-header p { font-size: .82rem; line-height: 1.35; }
+  #vq-chat { height: max(240px, calc(100vh - 490px)) !important;
+    height: max(240px, calc(100dvh - 490px)) !important; }
+  /* A placeholder wrapping onto a second line could make the box two lines tall. */
+  #vq-question textarea::placeholder { white-space: nowrap; overflow: hidden;
+    text-overflow: ellipsis; }
+  #vq-examples { order: 1; gap: 5px; }
+  #vq-buttons { order: 2; flex-wrap: nowrap; gap: 6px; }
+  #vq-settings { order: 3; }
+  #vq-examples > :has(.vq-try) { flex: 0 0 auto; width: auto !important; }
+  #vq-examples .html-container:has(.vq-try) { padding: 0 2px !important; }
+  #vq-examples .vq-try { font-size: .8rem; }
+  #vq-examples button.vq-example { font-size: .78rem; line-height: 1.25; padding: 3px 8px;
+    min-height: 26px; max-width: calc(100% - 40px); white-space: normal; text-align: left; }
+  #vq-buttons button, #vq-buttons a { flex: 1 1 auto; white-space: nowrap; font-size: .78rem;
+    padding: 4px 6px; }
 }
 """
 

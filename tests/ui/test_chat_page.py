@@ -230,13 +230,20 @@ def test_the_line_under_an_answer_says_what_happened_in_words(laptop):
     )
 
 
-def test_examples_and_settings_are_in_view_and_the_unanswered_one_says_so(browser, app_url):
-    page = open_page(browser, app_url, LAPTOP)
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_examples_and_settings_are_in_view_and_the_unanswered_one_says_so(
+    browser, app_url, viewport
+):
+    page = open_page(browser, app_url, viewport)
+    assert page.evaluate("scrollY") == 0
     examples = page.locator("#vq-examples button.vq-example").all()
     assert len(examples) >= 3
-    for element in [*examples, page.locator("#vq-settings")]:
+    shown = [page.locator("#vq-header h1"), *examples, page.locator("#vq-settings")]
+    shown += [page.locator("#vq-question textarea"), page.locator("#vq-send")]
+    for element in shown:
         box = element.bounding_box()
-        assert box and box["y"] >= 0 and box["y"] + box["height"] <= LAPTOP["height"]
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
     labels = [e.inner_text() for e in examples]
     assert [t for t in labels if "not in the article" in t] == [
         "What did Justin Trudeau say about fentanyl? · not in the article"
