@@ -402,7 +402,8 @@ def article_label_html(turn: int | None = None, question: str = "", related: boo
 # The closing lines about the writer: a social handle, or "<Name> is a … writer".
 _HANDLE = re.compile(r"(?<![\w.])@[A-Za-z0-9_]{2,}\b")
 _BIO = re.compile(
-    r"^\W*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)+\s+(?:is|was)\s+(?:an?|the)\s+(?:[\w-]+\s+){0,4}"
+    r"^\W*(?P<name>[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)+)\s+(?:is|was)\s+(?:an?|the)\s+"
+    r"(?:[\w-]+\s+){0,4}"
     r"(?:writer|reporter|editor|journalist|correspondent|author|contributor|columnist|fellow)\b"
 )
 _NAME = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*")
@@ -426,6 +427,19 @@ _NOT_NAMES = frozenset(
 )
 
 
+def writer_names(text: str, ranges: Sequence[tuple[int, int]]) -> set[str]:
+    """The writer's names in the bio paragraphs ``ranges`` of ``text``, lower-cased: the words
+    of "<Name> is a … writer" and each social handle without its ``@``."""
+    names: set[str] = set()
+    for start, end in ranges:
+        para = text[start:end]
+        bio = _BIO.search(para)
+        if bio:
+            names |= {w.strip(".").lower() for w in bio.group("name").split()}
+        names |= {h[1:].lower() for h in _HANDLE.findall(para)}
+    return names - {""}
+
+
 def _names(text: str) -> set[str]:
     """Capitalised words of ``text`` (names and the like), lower-cased, without the words
     that are capitalised only for starting a sentence ("Who", "Her", "The")."""
@@ -437,22 +451,36 @@ def supporting(answer: Answer, documents: Mapping[str, Any]) -> Answer:
 
     A citation after [1] is dropped when it stands in the closing byline/bio paragraphs
     (:func:`bio_ranges`), [1] does not (the answer is not about the writer), the answer text
-    does not cite it, and it shares no name with the question or the answer.
+    does not cite it, and it shares none of the writer's names (:func:`writer_names`) with the
+    question or the answer. Other words it shares with them, such as a country the writer
+    covers, do not keep it.
     """
     if answer.abstained or not answer.citations:
         return answer
+    bios: dict[str, tuple[list[tuple[int, int]], set[str]]] = {}
+
+    def bio(source: str) -> tuple[list[tuple[int, int]], set[str]]:
+        """The bio paragraphs of ``source`` and the writer's names in them."""
+        if source not in bios:
+            doc = documents.get(source)
+            text = doc.text if doc is not None else ""
+            ranges = bio_ranges(text)
+            bios[source] = ranges, writer_names(text, ranges)
+        return bios[source]
 
     def in_bio(c: Citation) -> bool:
-        doc = documents.get(c.source)
-        ranges = bio_ranges(doc.text) if doc is not None else []
-        return any(a <= c.start < b for a, b in ranges)
+        return any(a <= c.start < b for a, b in bio(c.source)[0])
 
     first, *rest = answer.citations
     if in_bio(first):
         return answer
     cited = {int(n) for n in _MARKER.findall(answer.answer)}
     names = _names(answer.question) | _names(_MARKER.sub("", answer.answer))
-    kept = [c for c in rest if c.n in cited or not in_bio(c) or names & _names(c.quote)]
+    kept = [
+        c
+        for c in rest
+        if c.n in cited or not in_bio(c) or names & _names(c.quote) & bio(c.source)[1]
+    ]
     if len(kept) == len(rest):
         return answer
     return dataclasses.replace(answer, citations=(first, *kept))

@@ -5,11 +5,15 @@ Each test drives a real headless Chromium against a launched server with the rea
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from index.split import paragraphs
+from rag.types import Citation
 
 LAPTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -19,6 +23,15 @@ DEATHS = "How many people in the U.S. died of overdoses last year?"
 CHINA = "What step did China take against fentanyl in 2019?"
 WHY = "Why is cooperation between the U.S. and China on fentanyl hard?"
 NOT_SAID = "Did Justin Trudeau comment on the opioid crisis?"
+SOMEONE_ELSE = "What is Vanda Felbab-Brown's job?"
+# The article's closing byline and bio, about its writer (issue #14 item 8).
+BIO_LINES = (
+    "Katrina Northrop is a former staff writer at The Wire China, and joined The Washington "
+    "Post in August 2024.",
+    "@NorthropKatrina",
+)
+BIO_WORDS = ("Katrina Northrop", "@NorthropKatrina", "staff writer")
+QUOTES = "#vq-chat blockquote.vq-src .vq-text, .vq-article mark.vq, .vq-article mark.vq-related"
 
 # True when the element is inside the window and inside its scrolling box.
 SEEN = """el => {
@@ -248,6 +261,83 @@ def test_examples_and_settings_are_in_view_and_the_unanswered_one_says_so(
     assert [t for t in labels if "not in the article" in t] == [
         "What did Justin Trudeau say about fentanyl? · not in the article"
     ]
+    page.context.close()
+
+
+def quotes_shown(page: Any) -> list[str]:
+    """The text of every quote in the chat and every highlighted quote in the article."""
+    return [el.text_content() for el in page.locator(QUOTES).all()]
+
+
+def assert_no_bio(page: Any) -> None:
+    """The last answer quotes something, and nothing shown as a quote is the writer's bio."""
+    answer = page.locator("#vq-chat .va-answer").last
+    assert answer.locator("blockquote.vq-src").count() >= 1
+    shown = quotes_shown(page)
+    assert shown and [q for q in shown if any(w in q for w in BIO_WORDS)] == []
+    assert not any(w in answer.inner_text() for w in BIO_WORDS)
+
+
+def test_an_answer_about_someone_else_quotes_no_byline_or_bio(page):
+    ask(page, SOMEONE_ELSE)
+    assert "Felbab-Brown" in page.locator("#vq-chat .va-answer .va-text").last.inner_text()
+    assert_no_bio(page)
+
+
+def cite(documents: dict[str, Any], quote: str, n: int) -> Citation:
+    """Citation ``n`` of ``quote``, with its exact offsets and paragraph in the article."""
+    source, doc = next((s, d) for s, d in documents.items() if quote in d.text)
+    start = doc.text.index(quote)
+    para = next(i for i, (a, b) in enumerate(paragraphs(doc.text), 1) if a <= start < b)
+    return Citation(n, quote, source, start, start + len(quote), para, 0.5)
+
+
+class BioBot:
+    """The real pipeline, every answer's quotes followed by the article's byline and bio lines
+    (as retrieval once returned them for "Who is Vanda Felbab-Brown?"); keeps what it sent."""
+
+    def __init__(self, bot: Any):
+        self.bot = bot
+        self.config = bot.config
+        self.documents = bot.documents
+        self.sent: list[Any] = []
+
+    def ask_stream(self, question, history=None, k=None):
+        for answer in self.bot.ask_stream(question, history, k):
+            if answer.citations:
+                n = len(answer.citations)
+                bio = [cite(self.documents, q, n + i) for i, q in enumerate(BIO_LINES, 1)]
+                answer = dataclasses.replace(answer, citations=(*answer.citations, *bio))
+            self.sent.append(answer)
+            yield answer
+
+
+@pytest.fixture(scope="module")
+def bio_chat(serve, bot):
+    bio_bot = BioBot(bot)
+    return bio_bot, serve(bio_bot)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_byline_and_bio_lines_sent_with_an_answer_about_someone_else_are_not_shown(
+    browser, bio_chat, viewport
+):
+    bot, url = bio_chat
+    page = open_page(browser, url, viewport)
+    bot.sent.clear()
+    page.click("#vq-examples button.vq-example:has-text('Felbab-Brown')")
+    page.wait_for_selector("#vq-chat .va-timings, #vq-chat .va-error", timeout=ANSWER_TIMEOUT_MS)
+    # The server did send the bio lines as sources [n+1] and [n+2] of the answer...
+    final = bot.sent[-1]
+    assert final.complete and not final.abstained
+    assert [c.quote for c in final.citations[-2:]] == list(BIO_LINES)
+    # ...and the page shows the answer's own quotes without them, in the chat and the article.
+    kept = len(final.citations) - len(BIO_LINES)
+    answer = page.locator("#vq-chat .va-answer").last
+    assert answer.locator("blockquote.vq-src").count() == kept
+    assert answer.locator("summary").text_content() == f"Sources ({kept})"
+    assert page.locator(".vq-article mark.vq[id]").count() == kept
+    assert_no_bio(page)
     page.context.close()
 
 
