@@ -282,3 +282,19 @@ def test_byline_and_bio_lines_are_not_sources_of_an_answer_about_someone_else(
     assert [c.n for c in render.supporting(cites_it, documents).citations] == [1, 2, 3]
     names_her = dataclasses.replace(answer, question="Did Katrina Northrop quote anyone?")
     assert [c.n for c in render.supporting(names_her, documents).citations] == [1, 2, 3]
+
+
+def test_a_bio_line_sharing_only_a_country_with_the_answer_is_dropped(
+    documents, article_text, cited
+):
+    bio = (
+        "Katrina Northrop is a former staff writer at The Wire China, and joined The "
+        "Washington Post in August 2024."
+    )
+    answer = dataclasses.replace(
+        cited,
+        question="What does the expert think China wants?",
+        answer="China wants recognition. [1]",
+        citations=(*cited.citations, cite(article_text, bio, 3)),
+    )
+    assert [c.n for c in render.supporting(answer, documents).citations] == [1, 2]
