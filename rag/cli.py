@@ -29,13 +29,22 @@ def _config(args: argparse.Namespace) -> Config:
 
 # C0 controls but tab and newline, DEL and C1 controls: ESC starts a terminal escape sequence
 # (an OSC one can retitle the window or write to the clipboard), CR and BS overwrite text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Then the bidirectional embeddings, overrides and isolates, which reorder what is shown.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f" r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def printable(text: str) -> str:
     """``text`` with every control character but tab and newline shown as ``\\xNN`` (ESC as
-    the four characters ``\\x1b``), so corpus text cannot drive the terminal."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    the four characters ``\\x1b``), and every bidirectional control as ``\\uNNNN``, so corpus
+    text can neither drive the terminal nor reorder the words it shows."""
+    return _CONTROL.sub(lambda m: _escape(m.group()), text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _say(text: str) -> None:

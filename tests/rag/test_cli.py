@@ -63,6 +63,7 @@ def doc(tmp_path) -> Path:
         ("a\x9b31mb", "a\\x9b31mb"),  # C1 CSI
         ("over\rwrite\x08\x7f\x00", "over\\x0dwrite\\x08\\x7f\\x00"),
         ("tab\tand\nnewline", "tab\tand\nnewline"),
+        ("access\u202e\u2066 level", "access\\u202e\\u2066 level"),  # bidi override, isolate
         ("“quoted” café 東京 🙂", "“quoted” café 東京 🙂"),
     ],
 )
