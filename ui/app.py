@@ -27,7 +27,7 @@ from rag.config import Config
 from rag.question import clean_question
 from rag.types import final_answer
 from ui import guard, render
-from ui.export import write_export
+from ui.export import KEEP_S, write_export
 from ui.loader import LoadFailed, PipelineLoader
 
 logger = logging.getLogger(__name__)
@@ -609,7 +609,10 @@ def build_app(bot: Any, export_dir: Path | None = None) -> gr.Blocks:
             return {"error": FAILURE}
         return final.to_dict()
 
-    with gr.Blocks(title="Verbatim · answers quoted from the article") as app:
+    # Gradio keeps its own copy of every file it serves (the exports); drop them after a day.
+    with gr.Blocks(
+        title="Verbatim · answers quoted from the article", delete_cache=(3600, KEEP_S)
+    ) as app:
         turns = gr.State([])
         with gr.Row(equal_height=False, elem_id="vq-main"):
             with gr.Column(scale=11, min_width=380, elem_id="vq-chat-col"):

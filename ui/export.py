@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,9 @@ from typing import Any
 from ui.render import answer_from_dict, plain_text
 
 FILE_NAME = "verbatim-chat.md"
+# An exported chat is kept this long (a day), so a long-running chat's folder does not grow
+# without end; every finished answer writes the file anew, so a live chat's stays fresh.
+KEEP_S = 24 * 3600
 
 
 def _quote_lines(citation: Any, label: str) -> list[str]:
@@ -44,11 +49,23 @@ def conversation_markdown(turns: Sequence[dict[str, Any]]) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
+def prune(folder: Path, keep_s: float = KEEP_S) -> None:
+    """Remove the exports under ``folder`` last written more than ``keep_s`` seconds ago."""
+    oldest = time.time() - keep_s
+    for path in folder.glob(f"*/{FILE_NAME}"):
+        try:
+            if path.stat().st_mtime < oldest:
+                shutil.rmtree(path.parent, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def write_export(turns: Sequence[dict[str, Any]], folder: Path) -> Path | None:
-    """Write the chat to ``folder/<digest>/verbatim-chat.md`` (same chat, same file); None for
-    an empty chat."""
+    """Write the chat to ``folder/<digest>/verbatim-chat.md`` (same chat, same file), after
+    removing exports older than :data:`KEEP_S`; None for an empty chat."""
     if not any(not t.get("pending") for t in turns):
         return None
+    prune(folder)
     text = conversation_markdown(turns)
     path = folder / hashlib.sha256(text.encode()).hexdigest()[:20] / FILE_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
