@@ -9,24 +9,27 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from index.build import ensure_index
 from index.embed import load_embedder
 from rag import compose
 from rag.abstain import Verdict, decide
+from rag.arithmetic import Difference, years_between
 from rag.condense import condense
 from rag.config import Config
 from rag.generate import Generator, needs_conversion, resolve
 from rag.likelihood import QueryLikelihood
 from rag.nlp import asked_kind, asks_reason
 from rag.question import clean_question, focus
-from rag.reader import continuation, read
+from rag.reader import LEXICAL_WEIGHT, continuation, read
 from rag.remote import RemoteGenerator, is_remote, parse_spec
 from rag.retrieve import Retriever
 from rag.span import short_answer
 from rag.speaker import attribution_for, speaker_sentences
 from rag.text import terms
 from rag.types import Answer, Evidence, Passage, Sentence
-from rag.vocabulary import Vocabulary
+from rag.vocabulary import Vocabulary, weighted_coverage
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +87,7 @@ class SearchResult:
     seconds: float
     lead: tuple[Sentence, ...] = ()
     kind: frozenset[str] | None = None
+    difference: Difference | None = None
 
 
 class Verbatim:
@@ -184,10 +188,44 @@ class Verbatim:
             kind,
             self.config.abstain_min_similarity,
         )
+        unknown = vocab.unknown_names(asked)
+        difference = (
+            None
+            if unknown
+            else years_between(
+                query, self.index.sentences, self._phrase_scores, self.config.abstain_min_similarity
+            )
+        )
+        if difference is not None:
+            # Two dated quotes answer it, whatever the closest single sentence lacks.
+            lead = [difference.earlier, difference.later]
+            verdict = Verdict(False, verdict.similarity, "computed from two dated quotes")
         seconds = time.perf_counter() - started
         return SearchResult(
-            text, query, tuple(passages), tuple(evidence), verdict, seconds, tuple(lead), kind
+            text,
+            query,
+            tuple(passages),
+            tuple(evidence),
+            verdict,
+            seconds,
+            tuple(lead),
+            kind,
+            difference,
         )
+
+    def _phrase_scores(self, phrases: list[str], ids: list[int]) -> np.ndarray:
+        """The reader's first score of each phrase against sentences ``ids``: MiniLM cosine
+        plus ``LEXICAL_WEIGHT`` times the weighted share of the phrase's terms each holds."""
+        vocab = self.vocabulary
+        cosines = self.retriever.embed_texts(phrases) @ self.index.sentence_vectors[ids].T
+        coverage = [
+            [
+                weighted_coverage(terms(p), vocab.sentence_terms[i], vocab.idf, vocab.unseen_idf)
+                for i in ids
+            ]
+            for p in phrases
+        ]
+        return cosines + LEXICAL_WEIGHT * np.array(coverage)
 
     def ask(
         self,
@@ -288,6 +326,9 @@ class Verbatim:
     def _compose(
         self, generator: Any, result: SearchResult, citations: tuple, lead: int, base: Answer
     ) -> Iterator[Answer]:
+        if result.difference is not None:
+            # Years between two events: the sum is done here, not by the model.
+            return f"{result.difference.text()} [1][2]", "computed", None
         # A model on a server is there to write; the packaged one only scores, unless asked.
         writes = self.config.writer == "model" or isinstance(generator, RemoteGenerator)
         if generator is None or not writes:

@@ -157,12 +157,15 @@ def model_label(model: str) -> str:
 
 def what_happened(answer: Answer) -> str:
     """In words, how the answer was made: "answered from the quotes", "short answer by
-    SmolLM2-135M", "the article doesn't say", "short answer cut from quote [1]"."""
+    SmolLM2-135M", "the article doesn't say", "short answer cut from quote [1]", "computed
+    from quotes [1] and [2]"."""
     mode = answer.mode.split(" (", 1)[0]
     if answer.abstained or mode == "abstain":
         return "the article doesn't say"
     if mode == "generated":
         return f"short answer by {model_label(answer.model)}" if answer.model else "short answer"
+    if mode == "computed":
+        return "computed from quotes [1] and [2]"
     if mode == "short":
         n = answer.answer_quote.n if answer.answer_quote is not None else 1
         return f"short answer cut from quote [{n}]"
