@@ -3,7 +3,7 @@ thing (a number, a date, a place, a name) and the quote names exactly one."""
 
 from __future__ import annotations
 
-from rag.nlp import parse
+from rag.nlp import label, parse
 from rag.types import AnswerQuote, Citation
 
 
@@ -19,7 +19,7 @@ def short_answer(
     asked = question.lower()
     found = {}
     for entity in parse(citation.quote).ents:
-        if entity.label_ in kind and entity.text.lower() not in asked:
+        if label(entity) in kind and entity.text.lower() not in asked:
             found.setdefault(entity.text, entity)
     if len(found) != 1:
         return None

@@ -44,6 +44,14 @@ def test_number_question_is_answered_with_the_figure(bot, article_text):
     _assert_verbatim(answer, article_text)
 
 
+def test_a_year_the_tagger_reads_as_a_number_answers_a_when_question(bot, article_text):
+    # spaCy tags "2022" of "a 2022 interview with Newsweek" as a plain number.
+    answer = bot.ask("In which year did China's former foreign minister talk to Newsweek?")
+    assert not answer.abstained
+    assert answer.answer == "2022 [1]"
+    _assert_verbatim(answer, article_text)
+
+
 def test_false_premise_is_corrected_not_accepted(bot, article_text):
     answer = bot.ask("Why did China refuse to control fentanyl in 2019?")
     assert not answer.abstained
