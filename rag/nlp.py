@@ -22,7 +22,7 @@ ORGANISATION = frozenset({"ORG", "NORP", "GPE"})
 _KIND_NOUNS = {
     **dict.fromkeys("person people man woman official expert author writer leader".split(), PERSON),
     **dict.fromkeys("city country place state province nation region town capital".split(), PLACE),
-    **dict.fromkeys("year month day date decade time".split(), TIME),
+    **dict.fromkeys("year month week day hour minute date decade century time".split(), TIME),
     **dict.fromkeys("number percentage amount share count total".split(), AMOUNT),
     **dict.fromkeys(
         "company firm organization organisation agency group body".split(), ORGANISATION
@@ -73,7 +73,9 @@ def asked_kind(question: str) -> frozenset[str] | None:
         after = doc[i + 1].lower_ if i + 1 < len(doc) else ""
         if word == "how":
             if after in ("many", "much"):
-                return AMOUNT
+                # "How many months…" asks for a duration, which is tagged as a date.
+                unit = doc[i + 2].lemma_.lower() if i + 2 < len(doc) else ""
+                return TIME if _KIND_NOUNS.get(unit) is TIME else AMOUNT
             if after == "long":
                 return TIME
             return None

@@ -17,6 +17,11 @@ def test_how_many_asks_for_an_amount():
     assert asked_kind("How many crates did she carry?") == AMOUNT
 
 
+def test_how_many_of_a_time_unit_asks_for_a_duration():
+    assert asked_kind("How many weeks did the strike last?") == TIME
+    assert asked_kind("How many years had passed?") == TIME
+
+
 def test_when_asks_for_a_time():
     assert asked_kind("When did the flight land?") == TIME
 

@@ -52,6 +52,13 @@ def test_a_year_the_tagger_reads_as_a_number_answers_a_when_question(bot, articl
     _assert_verbatim(answer, article_text)
 
 
+def test_how_many_months_is_answered_with_the_duration(bot, article_text):
+    # "Three months" is tagged as a date, not a number; "two countries" is a number.
+    answer = bot.ask("How many months of cooperation had passed at the time of the article?")
+    assert answer.answer == "Three months [1]"
+    _assert_verbatim(answer, article_text)
+
+
 def test_false_premise_is_corrected_not_accepted(bot, article_text):
     answer = bot.ask("Why did China refuse to control fentanyl in 2019?")
     assert not answer.abstained
