@@ -16,11 +16,14 @@ _ACRONYM = re.compile(r"^[A-Z]{2,6}s?$")
 
 def acronyms(texts: Iterable[str]) -> set[str]:
     """Initials of every run of capitalised words in ``texts`` ("Chinese Communist Party" ->
-    "CCP"; "of", "and", "the" are skipped)."""
+    "CCP"), with and without its "of", "and", "the" ("Department of Justice" -> "DJ" and
+    "DOJ")."""
     found = set()
     for text in texts:
         for run in _CAPITALISED_RUN.findall(text):
-            found.add("".join(w[0] for w in run.split() if w[0].isupper()))
+            words = run.split()
+            found.add("".join(w[0] for w in words if w[0].isupper()))
+            found.add("".join(w[0] for w in words).upper())
     return found
 
 

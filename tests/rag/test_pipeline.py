@@ -59,6 +59,14 @@ def test_how_many_months_is_answered_with_the_duration(bot, article_text):
     _assert_verbatim(answer, article_text)
 
 
+def test_an_acronym_keeping_its_of_names_the_body(bot, article_text):
+    # The article says "Department of Justice", never "DOJ".
+    answer = bot.ask("How many indictments did the DOJ announce against Chinese firms?")
+    assert not answer.abstained
+    assert answer.answer == "eleven [1]"
+    _assert_verbatim(answer, article_text)
+
+
 def test_false_premise_is_corrected_not_accepted(bot, article_text):
     answer = bot.ask("Why did China refuse to control fentanyl in 2019?")
     assert not answer.abstained

@@ -26,6 +26,12 @@ def test_acronyms_are_initials_of_capitalised_runs():
     assert "WTO" in acronyms(["a talk with the World Trade Organization today"])
 
 
+def test_acronyms_may_keep_the_initial_of_of():
+    found = acronyms(["the Ministry of Transport said"])
+    assert {"MT", "MOT"} <= found
+    assert "MOTS" not in found
+
+
 def test_coverage_weighs_rare_terms_more():
     idf = {"harvest": 2.0, "talk": 0.5}
     assert weighted_coverage(["harvest", "talk"], {"harvest"}, idf, 3.0) == pytest.approx(0.8)
