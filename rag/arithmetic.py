@@ -14,6 +14,9 @@ from rag.types import Sentence
 
 # The closed-class words that relate two events in time.
 _RELATIONS = frozenset({"after", "before", "since", "until"})
+# An event is dated only by one of the sentences closest to it: a year further down belongs to
+# something else.
+EVENT_DEPTH = 3
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _WORDS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -119,31 +122,32 @@ PhraseScores = Callable[[list[str], list[int]], np.ndarray]
 def years_between(
     question: str, sentences: Sequence[Sentence], score: PhraseScores, min_score: float
 ) -> Difference | None:
-    """The years between the two events ``question`` compares, each dated by the best-scoring
-    sentence for its phrase (at least ``min_score``) among those naming a year; None when the
-    question compares no two events, or they fall in one year.
+    """The years between the two events ``question`` compares, each dated by the sentence that
+    scores best for its phrase (at least ``min_score``); None when the question compares no two
+    events, when an event's sentence names no year (the article does not date it), or when
+    both fall in one year.
     """
     phrases = event_phrases(question)
     if phrases is None:
         return None
-    dated = [s for s in sentences if s.duplicate_of < 0 and years(s.text)]
-    if len(dated) < 2:
+    candidates = [s for s in sentences if s.duplicate_of < 0]
+    if len(candidates) < 2:
         return None
-    sims = score(list(phrases), [s.id for s in dated])
+    sims = score(list(phrases), [s.id for s in candidates])
     picks: list[tuple[Sentence, int]] = []
     for phrase, row in zip(phrases, sims, strict=True):
-        order = [j for j in np.argsort(-row) if row[j] >= min_score]
+        taken = {p.id for p, _ in picks}
+        order = [j for j in np.argsort(-row) if candidates[j].id not in taken][:EVENT_DEPTH]
         named = years(phrase)
-        for j in order:
-            s = dated[j]
-            if picks and s.id == picks[0][0].id:
-                continue
-            found = [y for y in years(s.text) if not named or y in named]
-            if found:
-                picks.append((s, found[0]))
-                break
-        else:
+        dated = [
+            (candidates[j], found[0])
+            for j in order
+            if row[j] >= min_score
+            and (found := [y for y in years(candidates[j].text) if not named or y in named])
+        ]
+        if not dated:
             return None
+        picks.append(dated[0])
     (a, ya), (b, yb) = sorted(picks, key=lambda p: p[1])
     if ya == yb:
         return None

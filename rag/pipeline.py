@@ -22,7 +22,7 @@ from rag.generate import Generator, needs_conversion, resolve
 from rag.likelihood import QueryLikelihood
 from rag.nlp import asked_kind, asks_reason
 from rag.question import clean_question, focus
-from rag.reader import LEXICAL_WEIGHT, continuation, read
+from rag.reader import DENSE_DEPTH, LEXICAL_WEIGHT, continuation, read
 from rag.remote import RemoteGenerator, is_remote, parse_spec
 from rag.retrieve import Retriever
 from rag.span import short_answer
@@ -214,18 +214,19 @@ class Verbatim:
         )
 
     def _phrase_scores(self, phrases: list[str], ids: list[int]) -> np.ndarray:
-        """The reader's first score of each phrase against sentences ``ids``: MiniLM cosine
-        plus ``LEXICAL_WEIGHT`` times the weighted share of the phrase's terms each holds."""
+        """The reader's first score of each phrase against sentences ``ids``: MiniLM cosine,
+        plus ``LEXICAL_WEIGHT`` times the weighted share of the phrase's terms for the
+        ``DENSE_DEPTH`` sentences closest by cosine (the rest could not overtake them)."""
         vocab = self.vocabulary
-        cosines = self.retriever.embed_texts(phrases) @ self.index.sentence_vectors[ids].T
-        coverage = [
-            [
-                weighted_coverage(terms(p), vocab.sentence_terms[i], vocab.idf, vocab.unseen_idf)
-                for i in ids
-            ]
-            for p in phrases
-        ]
-        return cosines + LEXICAL_WEIGHT * np.array(coverage)
+        scores = self.retriever.embed_texts(phrases) @ self.index.sentence_vectors[ids].T
+        for row, phrase in zip(scores, phrases, strict=True):
+            words = terms(phrase)
+            for j in np.argsort(-row)[: 5 * DENSE_DEPTH]:
+                found = vocab.sentence_terms[ids[j]]
+                row[j] += LEXICAL_WEIGHT * weighted_coverage(
+                    words, found, vocab.idf, vocab.unseen_idf
+                )
+        return scores
 
     def ask(
         self,

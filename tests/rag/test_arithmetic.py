@@ -85,6 +85,32 @@ def test_no_answer_when_an_event_has_no_dated_sentence_close_enough():
     assert years_between(q, SENTENCES, _by_words, 0.3) is None
 
 
+def test_no_answer_when_the_sentences_closest_to_an_event_give_no_year():
+    undated = [
+        _sentence(3, "The harbour strike closed the docks."),
+        _sentence(4, "The harbour strike ended in talks."),
+        _sentence(5, "The harbour strike cost the port dearly."),
+        _sentence(6, "A harbour museum opened in 2009."),
+    ]
+    sentences = [*undated, SENTENCES[2]]
+    q = "How many years passed between the harbour strike and the new port law?"
+
+    def score(phrases, ids):
+        by_id = {s.id: s for s in sentences}
+        return np.array(
+            [
+                [
+                    len(set(p.lower().split()) - {"the"} & set(by_id[i].text.lower().split()))
+                    for i in ids
+                ]
+                for p in phrases
+            ],
+            dtype=float,
+        )
+
+    assert years_between(q, sentences, score, 1.0) is None
+
+
 def test_one_year_is_singular():
     assert Difference(1, SENTENCES[0], 2011, SENTENCES[2], 2012).text() == (
         "One year (2012 − 2011 = 1 year)"
