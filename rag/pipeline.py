@@ -15,7 +15,7 @@ from index.build import ensure_index
 from index.embed import load_embedder
 from rag import compose
 from rag.abstain import Verdict, decide
-from rag.arithmetic import Difference, years_between
+from rag.arithmetic import Difference, years, years_between
 from rag.condense import condense
 from rag.config import Config
 from rag.generate import Generator, needs_conversion, resolve
@@ -25,7 +25,7 @@ from rag.question import clean_question, focus
 from rag.reader import DENSE_DEPTH, LEXICAL_WEIGHT, continuation, read
 from rag.remote import RemoteGenerator, is_remote, parse_spec
 from rag.retrieve import Retriever
-from rag.span import short_answer
+from rag.span import points_back, short_answer
 from rag.speaker import attribution_for, speaker_sentences
 from rag.text import terms
 from rag.types import Answer, Evidence, Passage, Sentence
@@ -88,6 +88,7 @@ class SearchResult:
     lead: tuple[Sentence, ...] = ()
     kind: frozenset[str] | None = None
     difference: Difference | None = None
+    year_before: Sentence | None = None
 
 
 class Verbatim:
@@ -180,6 +181,10 @@ class Verbatim:
             kind,
         )
         lead = self._lead(evidence, query, asks_reason(asked))
+        earlier = self._year_before(lead, query, kind)
+        if earlier is not None:
+            # "That same year, …": the year is in the sentence before; it is cited second.
+            lead = [lead[0], earlier]
         verdict = decide(
             asked,
             evidence,
@@ -211,6 +216,7 @@ class Verbatim:
             tuple(lead),
             kind,
             difference,
+            earlier,
         )
 
     def _phrase_scores(self, phrases: list[str], ids: list[int]) -> np.ndarray:
@@ -291,6 +297,19 @@ class Verbatim:
             answer_quote=span,
         )
 
+    def _year_before(
+        self, lead: Sequence[Sentence], query: str, kind: frozenset[str] | None
+    ) -> Sentence | None:
+        """The sentence before the best one, in its paragraph, when the best one dates the
+        answer only as "that same year" and the one before names a year."""
+        if not lead or not points_back(query, kind, lead[0].text):
+            return None
+        best = lead[0]
+        before = self.index.sentences[best.id - 1] if best.id > 0 else None
+        if before is None or (before.source, before.paragraph) != (best.source, best.paragraph):
+            return None
+        return before if years(before.text) else None
+
     def _lead(self, evidence: Sequence[Evidence], query: str, reason: bool) -> list[Sentence]:
         """What the answer is built from: the best sentence, the next one when a why or how
         question is likelier with it, and the sentences naming the speaker."""
@@ -333,6 +352,10 @@ class Verbatim:
         # A model on a server is there to write; the packaged one only scores, unless asked.
         writes = self.config.writer == "model" or isinstance(generator, RemoteGenerator)
         if generator is None or not writes:
+            if result.year_before is not None:
+                span = short_answer(result.query, result.kind, citations[1])
+                if span is not None:
+                    return f"{span.text} [1][2]", "short", span
             span = short_answer(result.query, result.kind, citations[0]) if lead == 1 else None
             if span is not None:
                 # A question asking for a number, date, place or name gets just that, when the

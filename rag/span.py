@@ -26,3 +26,22 @@ def short_answer(
     entity = next(iter(found.values()))
     start = citation.start + entity.start_char
     return AnswerQuote(citation.n, citation.source, start, start + len(entity.text), entity.text)
+
+
+# Determiners that make a date point back at one given before ("that same year").
+_POINTING = frozenset({"that", "same", "following", "next"})
+
+
+def points_back(question: str, kind: frozenset[str] | None, text: str) -> bool:
+    """Whether the only dates ``text`` gives for a when-question point back at an earlier one
+    ("That same year, …"), so the year is in the sentence before."""
+    if kind is None or "DATE" not in kind:
+        return False
+    asked = question.lower()
+    dates = [e for e in parse(text).ents if label(e) in kind and e.text.lower() not in asked]
+    return bool(dates) and all(
+        not any(c.isdigit() for c in e.text)
+        and any(t.lower_ in _POINTING for t in e)
+        and any(t.lemma_.lower() == "year" for t in e)
+        for e in dates
+    )

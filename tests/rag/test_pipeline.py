@@ -67,6 +67,17 @@ def test_an_acronym_keeping_its_of_names_the_body(bot, article_text):
     _assert_verbatim(answer, article_text)
 
 
+def test_that_same_year_is_answered_with_the_year_of_the_sentence_before(bot, article_text):
+    # "That same year, the U.S. Department of State launched the Global Coalition…"
+    answer = bot.ask("In which year did the State Department start its synthetic drug coalition?")
+    assert answer.answer == "2023 [1][2]"
+    assert answer.citations[0].quote.startswith("That same year")
+    span = answer.answer_quote
+    assert span is not None and span.n == 2
+    assert article_text[span.start : span.end] == "2023"
+    _assert_verbatim(answer, article_text)
+
+
 def test_false_premise_is_corrected_not_accepted(bot, article_text):
     answer = bot.ask("Why did China refuse to control fentanyl in 2019?")
     assert not answer.abstained

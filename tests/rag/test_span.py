@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag.nlp import AMOUNT, PLACE, TIME
-from rag.span import short_answer
+from rag.span import points_back, short_answer
 from rag.types import Citation
 
 SOURCE = "Intro. The ferry left Oslo in May 2020 with 40 passengers and 12 cars aboard."
@@ -24,6 +24,17 @@ def test_the_one_place_is_the_answer_with_its_offsets():
 def test_the_one_date_is_the_answer():
     span = short_answer("When did the ferry leave Oslo?", TIME, CITE)
     assert span is not None and span.text == "May 2020"
+
+
+def test_that_same_year_points_back_at_the_sentence_before():
+    text = "That same year, the harbour board opened a second ferry line."
+    assert points_back("When did the board open a second line?", TIME, text)
+    assert not points_back("Who opened a second line?", None, text)
+
+
+def test_a_date_of_its_own_does_not_point_back():
+    assert not points_back("When did the ferry leave Oslo?", TIME, QUOTE)
+    assert not points_back("When did it open?", TIME, "It opened that spring.")
 
 
 def test_two_candidates_keep_the_whole_quote():
