@@ -3,13 +3,13 @@ from two quotes, one giving the year of each event, and both are cited."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.nlp import parse
+from rag.text import years
 from rag.types import Sentence
 
 # The closed-class words that relate two events in time.
@@ -17,7 +17,6 @@ _RELATIONS = frozenset({"after", "before", "since", "until"})
 # An event is dated only by one of the sentences closest to it: a year further down belongs to
 # something else.
 EVENT_DEPTH = 3
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _WORDS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty"
@@ -107,11 +106,6 @@ def _phrase(tokens: Sequence) -> str:
         return ""
     words = [t for t in tokens if not t.is_punct]
     return words[0].doc.text[words[0].idx : words[-1].idx + len(words[-1])]
-
-
-def years(text: str) -> list[int]:
-    """The four-digit years ``text`` names, in order."""
-    return [int(y) for y in _YEAR.findall(text)]
 
 
 # Scores of phrases (rows) against sentences (columns, by id), such as the reader's cosine plus

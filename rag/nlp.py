@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from functools import lru_cache
 from typing import Any
+
+from rag.text import YEAR
 
 # Entity labels that name something (people, bodies, places, laws): what a question can name
 # that the corpus may never mention.
@@ -47,13 +48,10 @@ def parse(text: str) -> Any:
         return nlp(text)
 
 
-# The small model tags the year of "a 2022 interview" as a plain number.
-_YEAR = re.compile(r"(?:1[89]|20)\d\d")
-
-
 def label(entity: Any) -> str:
-    """``entity``'s label, with a four-digit year tagged as a number made a DATE."""
-    if entity.label_ == "CARDINAL" and _YEAR.fullmatch(entity.text):
+    """``entity``'s label, with a four-digit year tagged as a number made a DATE (the small
+    model tags the year of "a 2022 interview" as a plain number)."""
+    if entity.label_ == "CARDINAL" and YEAR.fullmatch(entity.text):
         return "DATE"
     return entity.label_
 

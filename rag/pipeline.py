@@ -15,21 +15,21 @@ from index.build import ensure_index
 from index.embed import load_embedder
 from rag import compose
 from rag.abstain import Verdict, decide
-from rag.arithmetic import Difference, years, years_between
+from rag.arithmetic import Difference, years_between
 from rag.condense import condense
 from rag.config import Config
 from rag.generate import Generator, needs_conversion, resolve
 from rag.likelihood import QueryLikelihood
 from rag.nlp import asked_kind, asks_reason
 from rag.question import clean_question, focus
-from rag.reader import DENSE_DEPTH, LEXICAL_WEIGHT, continuation, read
+from rag.reader import DENSE_DEPTH, continuation, first_score, read
 from rag.remote import RemoteGenerator, is_remote, parse_spec
 from rag.retrieve import Retriever
 from rag.span import points_back, short_answer
 from rag.speaker import attribution_for, speaker_sentences
-from rag.text import terms
+from rag.text import terms, years
 from rag.types import Answer, Evidence, Passage, Sentence
-from rag.vocabulary import Vocabulary, weighted_coverage
+from rag.vocabulary import Vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -185,15 +185,15 @@ class Verbatim:
         if earlier is not None:
             # "That same year, …": the year is in the sentence before; it is cited second.
             lead = [lead[0], earlier]
+        unknown = vocab.unknown_names(asked)
         verdict = decide(
             asked,
             evidence,
             [s.text for s in lead],
-            vocab.unknown_names(asked),
+            unknown,
             kind,
             self.config.abstain_min_similarity,
         )
-        unknown = vocab.unknown_names(asked)
         difference = (
             None
             if unknown
@@ -220,18 +220,16 @@ class Verbatim:
         )
 
     def _phrase_scores(self, phrases: list[str], ids: list[int]) -> np.ndarray:
-        """The reader's first score of each phrase against sentences ``ids``: MiniLM cosine,
-        plus ``LEXICAL_WEIGHT`` times the weighted share of the phrase's terms for the
-        ``DENSE_DEPTH`` sentences closest by cosine (the rest could not overtake them)."""
+        """The reader's first score (:func:`rag.reader.first_score`) of each phrase against
+        sentences ``ids``, for the ``5 * DENSE_DEPTH`` closest by cosine; the rest keep their
+        cosine, so a large corpus costs one matrix product and a few term lookups."""
         vocab = self.vocabulary
         scores = self.retriever.embed_texts(phrases) @ self.index.sentence_vectors[ids].T
         for row, phrase in zip(scores, phrases, strict=True):
             words = terms(phrase)
             for j in np.argsort(-row)[: 5 * DENSE_DEPTH]:
                 found = vocab.sentence_terms[ids[j]]
-                row[j] += LEXICAL_WEIGHT * weighted_coverage(
-                    words, found, vocab.idf, vocab.unseen_idf
-                )
+                row[j] = first_score(float(row[j]), words, found, vocab.idf, vocab.unseen_idf)
         return scores
 
     def ask(

@@ -30,6 +30,14 @@ KIND_MARGIN = 0.15
 Likelihood = Callable[[str, list[str]], list[float]]
 
 
+def first_score(
+    cosine: float, query_terms: list[str], found: set[str], idf: dict[str, float], unseen: float
+) -> float:
+    """A sentence's score before the language model: its cosine to the query plus
+    ``LEXICAL_WEIGHT`` times the IDF-weighted share of the query's terms it holds (``found``)."""
+    return cosine + LEXICAL_WEIGHT * weighted_coverage(query_terms, found, idf, unseen)
+
+
 def candidate_ids(
     index: StoredIndex, passages: Sequence[Passage], sims: np.ndarray, depth: int
 ) -> list[int]:
@@ -72,12 +80,7 @@ def read(
         return []
     sims = all_sims[ids]
     scored = [
-        [
-            float(sim)
-            + LEXICAL_WEIGHT * weighted_coverage(query_terms, sentence_terms[sid], idf, unseen),
-            float(sim),
-            sid,
-        ]
+        [first_score(float(sim), query_terms, sentence_terms[sid], idf, unseen), float(sim), sid]
         for sid, sim in zip(ids, sims, strict=True)
     ]
     scored.sort(key=lambda x: (-x[0], x[2]))

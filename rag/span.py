@@ -3,8 +3,16 @@ thing (a number, a date, a place, a name) and the quote names exactly one."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rag.nlp import label, parse
 from rag.types import AnswerQuote, Citation
+
+
+def asked_entities(question: str, kind: frozenset[str], text: str) -> list[Any]:
+    """The entities of ``kind`` in ``text`` that the question does not already give."""
+    asked = question.lower()
+    return [e for e in parse(text).ents if label(e) in kind and e.text.lower() not in asked]
 
 
 def short_answer(
@@ -16,11 +24,9 @@ def short_answer(
     """
     if kind is None:
         return None
-    asked = question.lower()
     found = {}
-    for entity in parse(citation.quote).ents:
-        if label(entity) in kind and entity.text.lower() not in asked:
-            found.setdefault(entity.text, entity)
+    for entity in asked_entities(question, kind, citation.quote):
+        found.setdefault(entity.text, entity)
     if len(found) != 1:
         return None
     entity = next(iter(found.values()))
@@ -37,8 +43,7 @@ def points_back(question: str, kind: frozenset[str] | None, text: str) -> bool:
     ("That same year, …"), so the year is in the sentence before."""
     if kind is None or "DATE" not in kind:
         return False
-    asked = question.lower()
-    dates = [e for e in parse(text).ents if label(e) in kind and e.text.lower() not in asked]
+    dates = asked_entities(question, kind, text)
     return bool(dates) and all(
         not any(c.isdigit() for c in e.text)
         and any(t.lower_ in _POINTING for t in e)

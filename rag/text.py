@@ -10,6 +10,8 @@ from functools import lru_cache
 
 import Stemmer
 
+# A four-digit year of the last two centuries.
+YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 
 # Function words, question words and words about the asking itself carry no topic.
@@ -87,3 +89,8 @@ def name_forms(word: str) -> set[str]:
     "china" -> "chinese"."""
     stems = {word, word[:-1]} if word[-1:] in "aeiouy" else {word}
     return {word} | {s + end for s in stems for end in ("n", "an", "ian", "ese", "ns", "ans")}
+
+
+def years(text: str) -> list[int]:
+    """The four-digit years ``text`` names, in order."""
+    return [int(y) for y in YEAR.findall(text)]

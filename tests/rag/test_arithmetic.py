@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.arithmetic import Difference, event_phrases, years, years_between
+from rag.arithmetic import Difference, event_phrases, years_between
 from rag.types import Sentence
 
 
@@ -47,10 +47,6 @@ def test_the_two_compared_events_are_cut_from_the_question(question, phrases):
 )
 def test_a_question_comparing_no_two_events_has_no_phrases(question):
     assert event_phrases(question) is None
-
-
-def test_years_are_four_digit_years_in_order():
-    assert years("From 1998 to 2024, not 12345 or 300.") == [1998, 2024]
 
 
 def _sentence(i: int, text: str) -> Sentence:

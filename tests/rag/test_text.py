@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from rag.text import idf_table, terms, words
+from rag.text import idf_table, terms, words, years
 
 
 def test_numbers_lose_thousands_separators():
@@ -22,3 +22,7 @@ def test_curly_apostrophe_possessive_matches_plain():
 def test_unseen_term_weighs_more_than_any_seen():
     table, unseen = idf_table([["a", "b"], ["a"]])
     assert unseen > table["b"] > table["a"]
+
+
+def test_years_are_four_digit_years_in_order():
+    assert years("From 1998 to 2024, not 12345 or 300.") == [1998, 2024]
