@@ -44,26 +44,33 @@ def test_number_question_is_answered_with_the_figure(bot, article_text):
     _assert_verbatim(answer, article_text)
 
 
-def test_a_year_the_tagger_reads_as_a_number_answers_a_when_question(bot, article_text):
-    # spaCy tags "2022" of "a 2022 interview with Newsweek" as a plain number.
-    answer = bot.ask("In which year did China's former foreign minister talk to Newsweek?")
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # spaCy tags "2022" of "a 2022 interview with Newsweek" as a plain number.
+        pytest.param(
+            "In which year did China's former foreign minister talk to Newsweek?",
+            "2022 [1]",
+            id="year-tagged-as-a-number",
+        ),
+        # "Three months" is tagged as a date, not a number; "two countries" is a number.
+        pytest.param(
+            "How many months of cooperation had passed at the time of the article?",
+            "Three months [1]",
+            id="how-many-months",
+        ),
+        # The article says "Department of Justice", never "DOJ".
+        pytest.param(
+            "How many indictments did the DOJ announce against Chinese firms?",
+            "eleven [1]",
+            id="acronym-keeping-of",
+        ),
+    ],
+)
+def test_the_asked_kind_gets_its_short_answer(bot, article_text, question, expected):
+    answer = bot.ask(question)
     assert not answer.abstained
-    assert answer.answer == "2022 [1]"
-    _assert_verbatim(answer, article_text)
-
-
-def test_how_many_months_is_answered_with_the_duration(bot, article_text):
-    # "Three months" is tagged as a date, not a number; "two countries" is a number.
-    answer = bot.ask("How many months of cooperation had passed at the time of the article?")
-    assert answer.answer == "Three months [1]"
-    _assert_verbatim(answer, article_text)
-
-
-def test_an_acronym_keeping_its_of_names_the_body(bot, article_text):
-    # The article says "Department of Justice", never "DOJ".
-    answer = bot.ask("How many indictments did the DOJ announce against Chinese firms?")
-    assert not answer.abstained
-    assert answer.answer == "eleven [1]"
+    assert answer.answer == expected
     _assert_verbatim(answer, article_text)
 
 
