@@ -31,6 +31,7 @@ ROWS = (
     ("citation recall", "citation_recall"),
     ("citation precision", "citation_precision"),
     ("answer F1 (answerable)", "f1"),
+    ("answer exact match (answerable)", "em"),
     ("quotes verbatim", "verbatim"),
     ("latency p50 s", "p50"),
 )
@@ -60,6 +61,7 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, float | None]:
         "citation_recall": mean(x["citation_recall"] for x in m),
         "citation_precision": mean(x["citation_precision"] for x in m),
         "f1": mean(r["metrics"]["f1"] for r in answerable),
+        "em": mean(r["metrics"]["exact_match"] for r in answerable),
         "verbatim": sum(x["quotes_verbatim"] for x in m) / shown if shown else None,
         "p50": percentile([x["latency_s"] for x in m], 50),
     }

@@ -12,6 +12,8 @@ from collections import OrderedDict
 from typing import Any
 
 PROMPT = "Passage: {text}\nA question this passage answers:"
+# Asks for the answer in the quote's own words, for :meth:`QueryLikelihood.answers`.
+ANSWER_PROMPT = "{quote}\n\nQuestion: {question}\nAnswer with a few words from the text."
 
 
 class QueryLikelihood:
@@ -108,3 +110,52 @@ class QueryLikelihood:
             inner = logp.gather(2, ids[1:].expand(size, q - 1)[:, :, None])[:, :, 0].sum(1)
             first = torch.stack([after[ids[0]] for _, after in prefixes])
             return ((first + inner) / q).tolist()
+
+    def answers(self, question: str, quote: str, answers: list[str]) -> list[float]:
+        """Mean log-probability per token of each of ``answers``, then the end of the turn, as
+        the model's reply to ``question`` asked of ``quote`` (SmolLM2's chat format).
+
+        The prompt runs once; the answers run as one batch on its keys and values, padded on
+        the right, and only their own tokens count.
+        """
+        import torch
+        from transformers import DynamicCache
+
+        if not answers:
+            return []
+        tokenizer = self.tokenizer
+        prompt = tokenizer.apply_chat_template(
+            [{"role": "user", "content": ANSWER_PROMPT.format(quote=quote, question=question)}],
+            add_generation_prompt=True,
+            tokenize=False,
+        )
+        end = tokenizer.eos_token or ""
+        prompt_ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+        rows = [tokenizer(a + end, add_special_tokens=False)["input_ids"] for a in answers]
+        size, longest, n = len(rows), max(len(r) for r in rows), prompt_ids.shape[1]
+        ids = torch.full((size, longest), tokenizer.pad_token_id or 0, dtype=torch.long)
+        mask = torch.zeros(size, n + longest, dtype=torch.long)
+        mask[:, :n] = 1
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = torch.tensor(row)
+            mask[i, n : n + len(row)] = 1
+        with self.lock, torch.inference_mode():
+            out = self.model(input_ids=prompt_ids, use_cache=True)
+            first = torch.log_softmax(out.logits[0, -1].float(), -1)
+            layers = [
+                (layer.keys.expand(size, -1, -1, -1), layer.values.expand(size, -1, -1, -1))
+                for layer in out.cache.layers
+            ]
+            logits = self.model(
+                input_ids=ids,
+                attention_mask=mask,
+                position_ids=n + torch.arange(longest)[None, :].expand(size, longest),
+                cache=DynamicCache(layers),
+                use_cache=True,
+            ).logits
+            logp = torch.log_softmax(logits[:, :-1].float(), -1)
+            scores = []
+            for i, row in enumerate(rows):
+                inner = logp[i, : len(row) - 1].gather(1, ids[i, 1 : len(row), None]).sum()
+                scores.append(float((first[row[0]] + inner) / len(row)))
+            return scores

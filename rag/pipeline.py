@@ -350,15 +350,18 @@ class Verbatim:
         # A model on a server is there to write; the packaged one only scores, unless asked.
         writes = self.config.writer == "model" or isinstance(generator, RemoteGenerator)
         if generator is None or not writes:
+            scorer = self.likelihood.answers if self.likelihood is not None else None
             if result.year_before is not None:
-                span = short_answer(result.query, result.kind, citations[1])
+                span = short_answer(result.query, result.kind, citations[1], scorer)
                 if span is not None:
                     return f"{span.text} [1][2]", "short", span
-            span = short_answer(result.query, result.kind, citations[0]) if lead == 1 else None
+            one = lead == 1
+            span = short_answer(result.query, result.kind, citations[0], scorer) if one else None
             if span is not None:
                 # A question asking for a number, date, place or name gets just that, when the
-                # quote names exactly one; the quote stays below as its source. An answer that
-                # needed more sentences (the speaker's full name and role, a reason) stays whole.
+                # quote names one, or the picker is sure of one of several; the quote stays
+                # below as its source. An answer that needed more sentences (the speaker's full
+                # name and role, a reason) stays whole.
                 return compose.with_marker(span.text, citations[0]), "short", span
             return compose.extractive_answer(citations[:lead]), "extractive", None
         # The model's answer must stand in the quote it answers from, so that is all it sees.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rag.likelihood import PROMPT, QueryLikelihood
+from rag.likelihood import ANSWER_PROMPT, PROMPT, QueryLikelihood
 
 TEXTS = [
     "The lighthouse on the northern cape was built in 1874 by a Scottish engineer.",
@@ -56,3 +56,33 @@ def test_warm_stores_each_prompt_once(generator):
     scorer = QueryLikelihood.of(generator)
     scorer.warm(TEXTS + TEXTS[:1])
     assert set(scorer._prefixes) == set(TEXTS)
+
+
+def test_the_answer_in_the_quote_is_likelier_than_another_of_its_words(scorer):
+    scores = scorer.answers(
+        "When was the lighthouse built?", TEXTS[0], ["1874", "the northern cape"]
+    )
+    assert scores[0] > scores[1]
+
+
+def test_batched_answers_equal_one_answer_at_a_time(scorer, generator):
+    tok, model = generator.tokenizer, generator.model
+    question, quote = "Who built the lighthouse?", TEXTS[0]
+    answers = ["a Scottish engineer", "1874", "the town council of the northern cape"]
+    batched = scorer.answers(question, quote, answers)
+    prompt = tok.apply_chat_template(
+        [{"role": "user", "content": ANSWER_PROMPT.format(quote=quote, question=question)}],
+        add_generation_prompt=True,
+        tokenize=False,
+    )
+    for answer, value in zip(answers, batched, strict=True):
+        ids = tok(prompt + answer + tok.eos_token, return_tensors="pt")["input_ids"][0]
+        n = len(tok(prompt, return_tensors="pt")["input_ids"][0])
+        with torch.inference_mode():
+            logp = torch.log_softmax(model(input_ids=ids[None]).logits[0].float(), -1)
+        alone = float(sum(logp[j - 1, ids[j]] for j in range(n, len(ids))) / (len(ids) - n))
+        assert value == pytest.approx(alone, abs=0.02)
+
+
+def test_no_answers_no_scores(scorer):
+    assert scorer.answers("Who built it?", TEXTS[0], []) == []

@@ -3,11 +3,20 @@ questions with the real pipeline."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.nlp import AMOUNT, PLACE, TIME
-from rag.span import points_back, short_answer
+from rag.nlp import AMOUNT, PERSON, PLACE, TIME, parse
+from rag.span import (
+    PICK_MARGIN,
+    parse_distance,
+    pick,
+    pick_features,
+    pick_probabilities,
+    points_back,
+    short_answer,
+)
 from rag.types import Citation
 
 SOURCE = "Intro. The ferry left Oslo in May 2020 with 40 passengers and 12 cars aboard."
@@ -41,6 +50,51 @@ def test_two_candidates_keep_the_whole_quote():
     assert short_answer("How many were aboard?", AMOUNT, CITE) is None
 
 
+def test_the_scorers_clear_favourite_of_two_candidates_is_the_answer():
+    def scorer(question, quote, answers):
+        return [-1.0 if a == "12" else -6.0 for a in answers]
+
+    span = short_answer("How many were aboard?", AMOUNT, CITE, scorer)
+    assert span is not None and span.text == "12"
+    assert SOURCE[span.start : span.end] == "12"
+
+
+def test_a_close_call_between_candidates_keeps_the_whole_quote():
+    def scorer(question, quote, answers):
+        return [-2.0 for _ in answers]
+
+    assert short_answer("How many were aboard?", AMOUNT, CITE, scorer) is None
+
+
+def test_pick_takes_the_leader_only_by_the_margin():
+    assert pick([0.9, 0.9 - PICK_MARGIN - 0.01]) == 0
+    assert pick([0.5, 0.9]) is None
+    assert pick([0.2, 0.2 + PICK_MARGIN]) == 1
+
+
+def test_a_likelier_nearer_entity_of_the_asked_label_scores_higher():
+    base = pick_probabilities([(0.0, 0.0, 1.0)])[0]
+    assert pick_probabilities([(-2.0, 0.0, 1.0)])[0] < base
+    assert pick_probabilities([(0.0, 3.0, 1.0)])[0] < base
+    assert pick_probabilities([(0.0, 0.0, 0.0)])[0] < base
+
+
+def test_parse_distance_counts_edges_to_the_nearest_question_word():
+    doc = parse("The ferry from Oslo reached Bergen in May.")
+    bergen = next(e for e in doc.ents if e.text == "Bergen")
+    assert parse_distance(bergen, {"reach"}) == 1
+    assert parse_distance(bergen, {"ferry"}) == 2
+    assert parse_distance(bergen, {"harbour"}) == 8
+
+
+def test_features_prefer_a_person_for_who():
+    doc = parse("Ann Lee, a fellow at the Lund Institute, said so.")
+    people = [e for e in doc.ents if e.label_ in ("PERSON", "ORG")]
+    features = pick_features("Who said so?", PERSON, people, [0.0] * len(people))
+    first = {e.text: f[2] for e, f in zip(people, features, strict=True)}
+    assert first["Ann Lee"] == 1.0 and first["the Lund Institute"] == 0.0
+
+
 def test_what_the_question_gives_is_not_the_answer():
     assert short_answer("Where did the ferry from Oslo go?", PLACE, CITE) is None
 
@@ -55,6 +109,25 @@ def test_a_number_question_gets_the_number_alone(bot, article_text):
     span = answer.answer_quote
     assert article_text[span.start : span.end] == "105,000"
     assert "105,000" in answer.citations[0].quote  # the whole sentence stays the source
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "Who thinks Washington relies too heavily on Beijing's central government?",
+            "Zongyuan Zoe Liu",
+        ),
+        ("Who cited Reagan about subsidies at the hearing?", "Mike Gallagher"),
+    ],
+)
+def test_a_quote_naming_a_person_and_a_body_answers_who_with_the_person(
+    bot, article_text, question, expected
+):
+    answer = bot.ask(question)
+    assert answer.answer == f"{expected} [1]" and answer.mode == "short"
+    span = answer.answer_quote
+    assert article_text[span.start : span.end] == expected
 
 
 ASKS = ["How many", "When", "Where", "Who", "In which year", "Which country"]
