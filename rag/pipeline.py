@@ -20,7 +20,7 @@ from rag.condense import condense
 from rag.config import Config
 from rag.generate import Generator, needs_conversion, resolve
 from rag.likelihood import QueryLikelihood
-from rag.nlp import asked_kind, asks_reason
+from rag.nlp import PERSON, asked_kind, asks_reason
 from rag.question import clean_question, focus
 from rag.reader import DENSE_DEPTH, continuation, first_score, read
 from rag.remote import RemoteGenerator, is_remote, parse_spec
@@ -363,6 +363,12 @@ class Verbatim:
                 # below as its source. An answer that needed more sentences (the speaker's full
                 # name and role, a reason) stays whole.
                 return compose.with_marker(span.text, citations[0]), "short", span
+            if result.kind == PERSON:
+                # "Who said …?" of a quote whose speaker is named in the sentences after it.
+                for citation in citations[1:lead]:
+                    span = short_answer(result.query, result.kind, citation, scorer)
+                    if span is not None:
+                        return compose.with_marker(span.text, citation), "short", span
             return compose.extractive_answer(citations[:lead]), "extractive", None
         # The model's answer must stand in the quote it answers from, so that is all it sees.
         quotes = citations[:lead]

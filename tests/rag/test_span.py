@@ -130,6 +130,15 @@ def test_a_quote_naming_a_person_and_a_body_answers_who_with_the_person(
     assert article_text[span.start : span.end] == expected
 
 
+def test_who_said_a_quote_is_answered_with_its_speaker_named_in_another_sentence(bot, article_text):
+    answer = bot.ask("Who said small chemical makers have thin margins?")
+    span = answer.answer_quote
+    assert answer.mode == "short" and span is not None and span.n > 1
+    assert answer.answer == f"Zongyuan Zoe Liu [{span.n}]"
+    assert article_text[span.start : span.end] == "Zongyuan Zoe Liu"
+    assert "thin margins" in answer.citations[0].quote  # the quote itself stays cited first
+
+
 ASKS = ["How many", "When", "Where", "Who", "In which year", "Which country"]
 TOPICS = [
     "people died of overdoses in the U.S.",
