@@ -77,6 +77,9 @@ def asked_kind(question: str) -> frozenset[str] | None:
             if after == "long":
                 return TIME
             return None
+        if word == "why":
+            # A reason, even when a "who" follows ("Why would checking who buys…").
+            return None
         if word == "when":
             return TIME
         if word == "where":

@@ -25,7 +25,7 @@ from rag.question import clean_question, focus
 from rag.reader import DENSE_DEPTH, continuation, first_score, read
 from rag.remote import RemoteGenerator, is_remote, parse_spec
 from rag.retrieve import Retriever
-from rag.span import points_back, short_answer
+from rag.span import full_name, points_back, short_answer
 from rag.speaker import attribution_for, speaker_sentences
 from rag.text import terms, years
 from rag.types import Answer, Evidence, Passage, Sentence
@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 # Cite only evidence within this score of the best sentence (half of a full coverage bonus).
 CITATION_MARGIN = 0.15
+# Who says a quote is a person: the label a speaker's name must carry.
+SPEAKER = frozenset({"PERSON"})
 
 
 def check_generator(generator: str) -> None:
@@ -364,11 +366,13 @@ class Verbatim:
                 # name and role, a reason) stays whole.
                 return compose.with_marker(span.text, citations[0]), "short", span
             if result.kind == PERSON:
-                # "Who said …?" of a quote whose speaker is named in the sentences after it.
-                for citation in citations[1:lead]:
-                    span = short_answer(result.query, result.kind, citation, scorer)
+                # "Who said …?" of a quote whose speaker is named in the sentences after it: that
+                # person, under the full name when a later one introduces them.
+                for i, citation in enumerate(citations[1:lead], start=1):
+                    span = short_answer(result.query, SPEAKER, citation, scorer)
                     if span is not None:
-                        return compose.with_marker(span.text, citation), "short", span
+                        span = full_name(span, citations[i:lead])
+                        return f"{span.text} [{span.n}]", "short", span
             return compose.extractive_answer(citations[:lead]), "extractive", None
         # The model's answer must stand in the quote it answers from, so that is all it sees.
         quotes = citations[:lead]

@@ -5,7 +5,7 @@ that names several gives the one a fitted score prefers, when it leads by a clea
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rag.nlp import PERSON, PLACE, label, parse
@@ -132,3 +132,16 @@ def points_back(question: str, kind: frozenset[str] | None, text: str) -> bool:
         and any(t.lemma_.lower() == "year" for t in e)
         for e in dates
     )
+
+
+def full_name(span: AnswerQuote, citations: Sequence[Citation]) -> AnswerQuote:
+    """``span``'s person under the fullest name the ``citations`` give ("Regina LaBelle" for
+    "LaBelle"), with its offsets; ``span`` itself when none gives more."""
+    for citation in citations:
+        for entity in parse(citation.quote).ents:
+            if entity.label_ == "PERSON" and entity.text.endswith(" " + span.text):
+                start = citation.start + entity.start_char
+                return AnswerQuote(
+                    citation.n, citation.source, start, start + len(entity.text), entity.text
+                )
+    return span

@@ -47,6 +47,10 @@ def test_why_and_how_ask_for_no_entity():
     assert asked_kind("How did the crates arrive?") is None
 
 
+def test_why_asks_for_a_reason_even_with_a_who_after_it():
+    assert asked_kind("Why does it matter who signs the permit?") is None
+
+
 def test_an_entity_the_question_gives_does_not_count():
     question = "How many crates did Maria Lopez carry?"
     assert not holds_kind(["Maria Lopez carried them."], AMOUNT, question)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from rag.nlp import AMOUNT, PERSON, PLACE, TIME, parse
 from rag.span import (
     PICK_MARGIN,
+    full_name,
     parse_distance,
     pick,
     pick_features,
@@ -64,6 +65,21 @@ def test_a_close_call_between_candidates_keeps_the_whole_quote():
         return [-2.0 for _ in answers]
 
     assert short_answer("How many were aboard?", AMOUNT, CITE, scorer) is None
+
+
+def test_a_surname_takes_the_full_name_a_later_quote_gives():
+    text = "Intro. “It will pass,” adds Okafor. Dr. Ada Okafor, a nurse in Leeds, agrees."
+    first = Citation(1, "“It will pass,” adds Okafor.", "a.txt", 7, 35, 1, 0.9)
+    second = Citation(
+        2, "Dr. Ada Okafor, a nurse in Leeds, agrees.", "a.txt", 36, len(text), 1, 0.8
+    )
+    assert text[first.start : first.end] == first.quote
+    assert text[second.start : second.end] == second.quote
+    surname = short_answer("Who said it will pass?", frozenset({"PERSON"}), first)
+    span = full_name(surname, [first, second])
+    assert (span.n, span.text) == (2, "Ada Okafor")
+    assert text[span.start : span.end] == "Ada Okafor"
+    assert full_name(surname, [first]) == surname
 
 
 def test_pick_takes_the_leader_only_by_the_margin():
