@@ -232,7 +232,8 @@ def answer_html(
 
     Args:
         answer: The Answer (or its ``to_dict()``); partial answers show the quotes and a
-            "writing" note instead of the footer.
+            "writing" note instead of the answer and the footer: a model's draft may still be
+            rejected by the quote check, so it is never shown as the answer.
         show_scores: Add each quote's retrieval score to where it stands.
         turn: The answer's number in the chat; its links then lead to ``#vq-<turn>-<n>``.
         stopped: The reader stopped this partial answer; say so instead of "writing".
@@ -253,7 +254,7 @@ def answer_html(
             )
         body.append(timings_html(a))
         return f'<div class="va va-abstain"{copy}>{"".join(body)}</div>'
-    if a.answer.strip():
+    if a.complete and a.answer.strip():
         text = _answer_text(a, turn)
     elif stopped:
         text = '<span class="va-writing">Stopped before the answer was written.</span>'

@@ -136,6 +136,13 @@ def test_timings_line_under_a_final_answer_only(cited):
     assert "Writing the answer" in out and "Sources (2)" in out
 
 
+def test_a_draft_that_may_still_be_rejected_is_not_shown_as_the_answer(cited):
+    draft = "The answer is: The Chinese government’s ability"
+    partial = Answer("q", draft, False, citations=cited.citations, mode="partial", complete=False)
+    out = render.answer_html(partial)
+    assert draft not in out and "Writing the answer" in out and "Sources (2)" in out
+
+
 def test_abstention_looks_different_and_offers_related_passages(cited):
     answer = Answer(
         "What is the name of the DEA administrator?",
