@@ -77,14 +77,11 @@ def asked_kind(question: str) -> frozenset[str] | None:
             if after == "long":
                 return TIME
             return None
-        if word == "why":
-            # A reason, even when a "who" follows ("Why would checking who buys…").
-            return None
         if word == "when":
             return TIME
         if word == "where":
             return PLACE
-        if word in ("who", "whom"):
+        if word in ("who", "whom", "whose"):
             # "Who is X?" asks what X is, which is rarely another name.
             rest = doc[i + 1 :]
             if any(t.lemma_ == "be" for t in rest[:1]) and any(
@@ -96,6 +93,10 @@ def asked_kind(question: str) -> frozenset[str] | None:
             noun = next((t for t in doc[i + 1 : i + 4] if t.pos_ in ("NOUN", "PROPN")), None)
             if noun is not None and noun.lemma_.lower() in _KIND_NOUNS:
                 return _KIND_NOUNS[noun.lemma_.lower()]
+            return None
+        if token.tag_ in ("WDT", "WP", "WP$", "WRB"):
+            # The first wh-word asks ("why…", "whether…"); a later one is a clause's ("Why would
+            # checking who buys…", "…when talks broke down").
             return None
     return None
 

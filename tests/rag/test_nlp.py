@@ -51,6 +51,11 @@ def test_why_asks_for_a_reason_even_with_a_who_after_it():
     assert asked_kind("Why does it matter who signs the permit?") is None
 
 
+def test_a_later_wh_word_belongs_to_a_clause_not_to_the_question():
+    assert asked_kind("Whose ferry sank when the storm hit?") == PERSON
+    assert asked_kind("Why did the ferry turn back when the storm hit?") is None
+
+
 def test_an_entity_the_question_gives_does_not_count():
     question = "How many crates did Maria Lopez carry?"
     assert not holds_kind(["Maria Lopez carried them."], AMOUNT, question)
