@@ -20,12 +20,12 @@ import numpy as np
 from rag.config import PROJECT_ROOT, Config
 from rag.eval.formats import load_items
 from rag.eval.metrics import exact_match
-from rag.span import PICK_BIAS, PICK_MARGIN, PICK_WEIGHTS, asked_entities, pick_features
+from rag.span import PICK_BIAS, PICK_MARGIN, PICK_WEIGHTS, candidates, pick_features
 
 SETS = {name: PROJECT_ROOT / "data" / "qa" / f"{name}.jsonl" for name in ("dev", "test", "readers")}
 
 
-def candidates(bot: Any, path: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+def groups_of(bot: Any, path: Any) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per item with several candidate entities: their features, and which are right."""
     groups = []
     for item in load_items(path):
@@ -37,12 +37,9 @@ def candidates(bot: Any, path: Any) -> list[tuple[np.ndarray, np.ndarray]]:
         if result.difference is not None:
             continue
         quote = result.lead[0].text
-        found: dict[str, Any] = {}
-        for entity in asked_entities(result.query, result.kind, quote):
-            found.setdefault(entity.text, entity)
-        if len(found) < 2:
+        entities = candidates(result.query, result.kind, quote)
+        if len(entities) < 2:
             continue
-        entities = list(found.values())
         likelihoods = bot.likelihood.answers(result.query, quote, [e.text for e in entities])
         features = pick_features(result.query, result.kind, entities, likelihoods)
         right = [exact_match(e.text, item.answers) for e in entities]
@@ -81,7 +78,7 @@ def main() -> None:
     import rag
 
     bot = rag.load(Config.from_env())
-    dev = candidates(bot, SETS["dev"])
+    dev = groups_of(bot, SETS["dev"])
     w = fit(dev)
     print(f"dev items: {len(dev)}; fitted bias {w[0]:.3f}, weights {np.round(w[1:], 3).tolist()}")
     loo = [margin_and_right(fit(dev[:i] + dev[i + 1 :]), *dev[i]) for i in range(len(dev))]
@@ -94,7 +91,7 @@ def main() -> None:
         print(f"  {gate:>8.1f} {len(taken):>6} {sum(taken):>6}")
     shipped = np.array([PICK_BIAS, *PICK_WEIGHTS])
     for name in [n for n in args.sets.split(",") if n]:
-        picks = [margin_and_right(shipped, f, r) for f, r in candidates(bot, SETS[name])]
+        picks = [margin_and_right(shipped, f, r) for f, r in groups_of(bot, SETS[name])]
         taken = [ok for m, ok in picks if m >= PICK_MARGIN]
         print(f"{name}: shipped weights, margin {PICK_MARGIN}: {sum(taken)}/{len(taken)} right")
 

@@ -29,6 +29,8 @@ _KIND_NOUNS = {
         "company firm organization organisation agency group body".split(), ORGANISATION
     ),
 }
+# Penn tags of the wh-words: which, what, who, whose, how, when, where, why…
+WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
 _lock = threading.Lock()
 
 
@@ -94,7 +96,7 @@ def asked_kind(question: str) -> frozenset[str] | None:
             if noun is not None and noun.lemma_.lower() in _KIND_NOUNS:
                 return _KIND_NOUNS[noun.lemma_.lower()]
             return None
-        if token.tag_ in ("WDT", "WP", "WP$", "WRB"):
+        if token.tag_ in WH_TAGS:
             # The first wh-word asks ("why…", "whether…"); a later one is a clause's ("Why would
             # checking who buys…", "…when talks broke down").
             return None
@@ -110,21 +112,20 @@ def asks_reason(question: str) -> bool:
         if token.lower_ == "how":
             after = doc[i + 1] if i + 1 < len(doc) else None
             return after is None or after.pos_ not in ("ADJ", "ADV")
-        if token.tag_ in ("WDT", "WP", "WP$", "WRB"):
+        if token.tag_ in WH_TAGS:
             return False
     return False
 
 
+def asked_entities(question: str, kind: frozenset[str], text: str) -> list[Any]:
+    """The entities of ``kind`` in ``text`` that the question does not already give."""
+    asked = question.lower()
+    return [e for e in parse(text).ents if label(e) in kind and e.text.lower() not in asked]
+
+
 def holds_kind(texts: list[str], kind: frozenset[str] | None, question: str) -> bool:
     """Whether ``texts`` name something of ``kind`` that the question does not already name."""
-    if kind is None:
-        return True
-    asked = question.lower()
-    return any(
-        label in kind and value.lower() not in asked
-        for text in texts
-        for value, label in entities(text)
-    )
+    return kind is None or any(asked_entities(question, kind, text) for text in texts)
 
 
 def question_names(question: str) -> list[str]:

@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rag.nlp import PERSON, PLACE, label, parse
+from rag.nlp import PERSON, PLACE, WH_TAGS, asked_entities, label, parse
 from rag.types import AnswerQuote, Citation
 
 # Scores answers to a question asked of a quote: (question, quote, answers) -> one per answer.
@@ -30,10 +30,18 @@ FAR = 8
 _FIRST_LABELS = {PERSON: {"PERSON"}, PLACE: {"GPE", "LOC", "FAC"}}
 
 
-def asked_entities(question: str, kind: frozenset[str], text: str) -> list[Any]:
-    """The entities of ``kind`` in ``text`` that the question does not already give."""
-    asked = question.lower()
-    return [e for e in parse(text).ents if label(e) in kind and e.text.lower() not in asked]
+def candidates(question: str, kind: frozenset[str], quote: str) -> list[Any]:
+    """The entities of ``kind`` in ``quote`` that the question does not give, one per text."""
+    found: dict[str, Any] = {}
+    for entity in asked_entities(question, kind, quote):
+        found.setdefault(entity.text, entity)
+    return list(found.values())
+
+
+def _quote(citation: Citation, entity: Any) -> AnswerQuote:
+    """``entity`` of ``citation``'s quote, with its offsets in the source."""
+    start = citation.start + entity.start_char
+    return AnswerQuote(citation.n, citation.source, start, start + len(entity.text), entity.text)
 
 
 def question_lemmas(question: str) -> set[str]:
@@ -41,7 +49,7 @@ def question_lemmas(question: str) -> set[str]:
     return {
         t.lemma_.lower()
         for t in parse(question)
-        if not (t.is_stop or t.is_punct or t.tag_ in ("WDT", "WP", "WP$", "WRB"))
+        if not (t.is_stop or t.is_punct or t.tag_ in WH_TAGS)
     }
 
 
@@ -101,19 +109,14 @@ def short_answer(
     """
     if kind is None:
         return None
-    found = {}
-    for entity in asked_entities(question, kind, citation.quote):
-        found.setdefault(entity.text, entity)
-    entities = list(found.values())
+    entities = candidates(question, kind, citation.quote)
     if len(entities) > 1 and scorer is not None:
         likelihoods = scorer(question, citation.quote, [e.text for e in entities])
         chosen = pick(pick_probabilities(pick_features(question, kind, entities, likelihoods)))
         entities = [entities[chosen]] if chosen is not None else entities
     if len(entities) != 1:
         return None
-    entity = entities[0]
-    start = citation.start + entity.start_char
-    return AnswerQuote(citation.n, citation.source, start, start + len(entity.text), entity.text)
+    return _quote(citation, entities[0])
 
 
 # Determiners that make a date point back at one given before ("that same year").
@@ -140,8 +143,5 @@ def full_name(span: AnswerQuote, citations: Sequence[Citation]) -> AnswerQuote:
     for citation in citations:
         for entity in parse(citation.quote).ents:
             if entity.label_ == "PERSON" and entity.text.endswith(" " + span.text):
-                start = citation.start + entity.start_char
-                return AnswerQuote(
-                    citation.n, citation.source, start, start + len(entity.text), entity.text
-                )
+                return _quote(citation, entity)
     return span
