@@ -85,12 +85,7 @@ def asked_kind(question: str) -> frozenset[str] | None:
             return PLACE
         if word in ("who", "whom", "whose"):
             # "Who is X?" asks what X is, which is rarely another name.
-            rest = doc[i + 1 :]
-            if any(t.lemma_ == "be" for t in rest[:1]) and any(
-                e.label_ in NAME_LABELS for e in rest.ents
-            ):
-                return None
-            return PERSON
+            return None if _names_someone(doc[i + 1 :]) else PERSON
         if word in ("which", "what"):
             noun = next((t for t in doc[i + 1 : i + 4] if t.pos_ in ("NOUN", "PROPN")), None)
             if noun is not None and noun.lemma_.lower() in _KIND_NOUNS:
@@ -101,6 +96,25 @@ def asked_kind(question: str) -> frozenset[str] | None:
             # checking who buys…", "…when talks broke down").
             return None
     return None
+
+
+def _names_someone(rest: Any) -> bool:
+    """Whether ``rest`` (the words after "who") is "is <a name>" ("Katrina Northrop", "the DEA",
+    or "maria lopez" in lower case, which the tagger does not know for a name), not "is <a
+    role>" ("the chairman of the Select Committee", "China's foreign minister")."""
+    if not len(rest) or rest[0].lemma_ != "be":
+        return False
+    words = [t for t in rest[1:] if not t.is_punct]
+    if not words or any(t.tag_ == "POS" for t in words):
+        return False
+    first, last = words[0].i, words[-1].i
+    if any(e.start == first and e.end > last and e.label_ in NAME_LABELS for e in rest.ents):
+        return True
+    phrase = next((c for c in rest[1:].noun_chunks if c.start == first), None)
+    if phrase is not None and phrase.end > last and phrase.root.pos_ == "PROPN":
+        return True
+    # A bare phrase is a name: a role comes with "the", "a" or an owner ("China's").
+    return words[0].pos_ in ("PROPN", "NOUN", "ADJ", "X")
 
 
 def asks_reason(question: str) -> bool:

@@ -42,6 +42,16 @@ def test_who_is_a_named_person_asks_for_a_description():
     assert asked_kind("Who is Maria Lopez?") is None
 
 
+def test_who_is_a_name_in_lower_case_asks_for_a_description():
+    assert asked_kind("who is maria lopez") is None
+    assert asked_kind("who was tomas brandt") is None
+
+
+def test_who_is_a_role_asks_for_a_person_even_when_it_names_a_body():
+    assert asked_kind("Who is the treasurer of the Harbor Rowing Club?") == PERSON
+    assert asked_kind("Who was the Dutch ambassador?") == PERSON
+
+
 def test_why_and_how_ask_for_no_entity():
     assert asked_kind("Why did the ferry stop?") is None
     assert asked_kind("How did the crates arrive?") is None

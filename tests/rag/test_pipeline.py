@@ -115,6 +115,15 @@ def test_continued_quotation_is_attributed_to_its_speaker(bot, article_text):
     _assert_verbatim(answer, article_text)
 
 
+def test_who_is_a_name_typed_in_lower_case_describes_that_person(bot, article_text):
+    # In lower case the tagger finds no name; the answer must still be about her, not another
+    # body her sentence names.
+    answer = bot.ask("who is katrina northrop")
+    assert answer.answer_quote is None
+    assert "Katrina Northrop" in answer.answer
+    _assert_verbatim(answer, article_text)
+
+
 def test_follow_up_resolves_pronoun_from_history(bot, article_text):
     history = [
         {"role": "user", "content": "Who is Vanda Felbab-Brown?"},
