@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,13 @@ class StoredIndex:
     sentence_vectors: np.ndarray
     manifest: dict[str, Any]
     path: Path
+
+    @cached_property
+    def pull_quotes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Ids of the sentences that repeat another (pull quotes), and of the ones they repeat."""
+        pairs = [(s.id, s.duplicate_of) for s in self.sentences if s.duplicate_of >= 0]
+        copies, originals = zip(*pairs, strict=True) if pairs else ((), ())
+        return np.array(copies, dtype=np.int64), np.array(originals, dtype=np.int64)
 
 
 def make_faiss_index(vectors: np.ndarray, kind: str = "auto") -> Any:

@@ -54,6 +54,15 @@ def candidate_ids(
     )
 
 
+def with_pull_quotes(index: StoredIndex, sims: np.ndarray) -> np.ndarray:
+    """``sims`` (one cosine per sentence) with each sentence raised to the cosine of its pull
+    quote when that is higher: the pull quote is some of the sentence's own words, and being
+    shorter it can be much closer to a question about them."""
+    copies, originals = index.pull_quotes
+    np.maximum.at(sims, originals, sims[copies])
+    return sims
+
+
 def read(
     index: StoredIndex,
     passages: Sequence[Passage],
@@ -74,7 +83,7 @@ def read(
     ``LIKELIHOOD_WEIGHT`` times ``likelihood(query, texts)`` (when given). Among sentences
     within ``KIND_MARGIN`` of the best, one naming the asked-for ``kind`` goes first.
     """
-    all_sims = index.sentence_vectors @ query_vector
+    all_sims = with_pull_quotes(index, index.sentence_vectors @ query_vector)
     ids = candidate_ids(index, passages, all_sims, DENSE_DEPTH)
     if not ids:
         return []

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import numpy as np
+
 from rag.nlp import AMOUNT
-from rag.reader import read
+from rag.reader import read, with_pull_quotes
 from rag.text import terms
 
 
@@ -44,6 +48,28 @@ def test_likelihood_changes_the_scores(bot):
 def test_pull_quotes_are_not_evidence_twice(bot):
     evidence = _read(bot, "What does China want Congress to stop doing?")
     assert all(e.sentence.duplicate_of < 0 for e in evidence)
+
+
+def test_a_pull_quote_lends_its_cosine_to_the_sentence_it_repeats():
+    # Sentence 2 repeats part of sentence 0; sentence 1 stands alone.
+    index = SimpleNamespace(pull_quotes=(np.array([2]), np.array([0])))
+    sims = with_pull_quotes(index, np.array([0.2, 0.3, 0.6]))
+    assert sims.tolist() == [0.6, 0.3, 0.6]
+
+
+def test_a_pull_quote_never_lowers_the_sentence_it_repeats():
+    index = SimpleNamespace(pull_quotes=(np.array([2]), np.array([0])))
+    assert with_pull_quotes(index, np.array([0.5, 0.3, 0.1])).tolist() == [0.5, 0.3, 0.1]
+
+
+def test_question_closest_to_a_pull_quote_finds_the_body_sentence(bot):
+    # The article repeats "Regina LaBelle, the former acting director…" as a pull quote; the body
+    # sentence is long and mostly about customers, so alone it is far from this question.
+    evidence = _read(bot, "Which university employs LaBelle today?")
+    assert "Georgetown University" in evidence[0].sentence.text
+    assert evidence[0].sentence.duplicate_of < 0
+    # Close enough not to be refused as off the article's subject.
+    assert evidence[0].similarity >= bot.config.abstain_min_similarity
 
 
 def test_sentence_with_the_asked_kind_goes_first(bot):
