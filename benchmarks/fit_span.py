@@ -40,8 +40,10 @@ def groups_of(bot: Any, path: Any) -> list[tuple[np.ndarray, np.ndarray]]:
         entities = candidates(result.query, result.kind, quote)
         if len(entities) < 2:
             continue
-        likelihoods = bot.likelihood.answers(result.query, quote, [e.text for e in entities])
-        features = pick_features(result.query, result.kind, entities, likelihoods)
+        texts = [e.text for e in entities]
+        likelihoods = bot.likelihood.answers(result.query, quote, texts)
+        rarities = [bot.vocabulary.rarity(t) for t in texts]
+        features = pick_features(result.query, result.kind, entities, likelihoods, rarities)
         right = [exact_match(e.text, item.answers) for e in entities]
         groups.append((np.array(features), np.array(right)))
     return groups
@@ -86,7 +88,7 @@ def main() -> None:
     print(f"leave-one-out on dev: {sum(ok for _, ok in loo)}/{len(loo)} right")
     print(f"  highest margin of an error: {max(errors, default=0.0):.2f}")
     print(f"  {'margin':>8} {'taken':>6} {'right':>6}")
-    for gate in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+    for gate in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
         taken = [ok for m, ok in loo if m >= gate]
         print(f"  {gate:>8.1f} {len(taken):>6} {sum(taken):>6}")
     shipped = np.array([PICK_BIAS, *PICK_WEIGHTS])

@@ -353,12 +353,17 @@ class Verbatim:
         writes = self.config.writer == "model" or isinstance(generator, RemoteGenerator)
         if generator is None or not writes:
             scorer = self.likelihood.answers if self.likelihood is not None else None
+            rarity = self.vocabulary.rarity
             if result.year_before is not None:
-                span = short_answer(result.query, result.kind, citations[1], scorer)
+                span = short_answer(result.query, result.kind, citations[1], scorer, rarity)
                 if span is not None:
                     return f"{span.text} [1][2]", "short", span
             one = lead == 1
-            span = short_answer(result.query, result.kind, citations[0], scorer) if one else None
+            span = (
+                short_answer(result.query, result.kind, citations[0], scorer, rarity)
+                if one
+                else None
+            )
             if span is not None:
                 # A question asking for a number, date, place or name gets just that, when the
                 # quote names one, or the picker is sure of one of several; the quote stays
@@ -369,7 +374,7 @@ class Verbatim:
                 # "Who said …?" of a quote whose speaker is named in the sentences after it: that
                 # person, under the full name when a later one introduces them.
                 for i, citation in enumerate(citations[1:lead], start=1):
-                    span = short_answer(result.query, SPEAKER, citation, scorer)
+                    span = short_answer(result.query, SPEAKER, citation, scorer, rarity)
                     if span is not None:
                         span = full_name(span, citations[i:lead])
                         return f"{span.text} [{span.n}]", "short", span

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from rag.nlp import question_names
-from rag.text import content_words, idf_table, name_forms, stem
+from rag.text import content_words, idf_table, name_forms, stem, terms
 from rag.types import Sentence
 
 # Capitalised runs of the corpus ("Chinese Communist Party"), for acronyms in questions ("CCP").
@@ -49,6 +49,12 @@ class Vocabulary:
         self.all_terms = set().union(*self.sentence_terms) if words else set()
         self.acronyms = acronyms(s.text for s in sentences)
         self.forms = set().union(*(name_forms(w) for w in self.words)) if words else set()
+
+    def rarity(self, text: str) -> float:
+        """Mean IDF of ``text``'s terms: low for what the corpus keeps naming ("China" in an
+        article about China), high for what it names once."""
+        values = [self.idf.get(t, self.unseen_idf) for t in terms(text)]
+        return sum(values) / len(values) if values else self.unseen_idf
 
     def _known(self, word: str) -> bool:
         """Whether the corpus uses the name word ``word``: by stem, as the initials of a name

@@ -84,15 +84,34 @@ def test_a_surname_takes_the_full_name_a_later_quote_gives():
 
 def test_pick_takes_the_leader_only_by_the_margin():
     assert pick([0.9, 0.9 - PICK_MARGIN - 0.01]) == 0
-    assert pick([0.5, 0.9]) is None
+    assert pick([0.5, 0.5 + PICK_MARGIN - 0.01]) is None
     assert pick([0.2, 0.2 + PICK_MARGIN]) == 1
 
 
-def test_a_likelier_nearer_entity_of_the_asked_label_scores_higher():
-    base = pick_probabilities([(0.0, 0.0, 1.0)])[0]
-    assert pick_probabilities([(-2.0, 0.0, 1.0)])[0] < base
-    assert pick_probabilities([(0.0, 3.0, 1.0)])[0] < base
-    assert pick_probabilities([(0.0, 0.0, 0.0)])[0] < base
+def test_a_likelier_nearer_rarer_entity_of_the_asked_label_scores_higher():
+    base = pick_probabilities([(0.0, 0.0, 1.0, 0.0)])[0]
+    assert pick_probabilities([(-2.0, 0.0, 1.0, 0.0)])[0] < base
+    assert pick_probabilities([(0.0, 3.0, 1.0, 0.0)])[0] < base
+    assert pick_probabilities([(0.0, 0.0, 0.0, 0.0)])[0] < base
+    assert pick_probabilities([(0.0, 0.0, 1.0, -2.0)])[0] < base
+
+
+def test_the_entity_the_corpus_keeps_naming_loses_to_a_rare_one():
+    # Equal in all but rarity: the article's subject ("Oslo", named everywhere) is not picked.
+    def scorer(question, quote, answers):
+        return [-2.0 for _ in answers]
+
+    rarity = {"Oslo": 0.2, "Bergen": 3.0}.get
+    cite = Citation(1, "Ferries from Oslo and Bergen met.", "a.txt", 0, 33, 1, 0.9)
+    span = short_answer("Which port did the ferries come from?", PLACE, cite, scorer, rarity)
+    assert span is not None and span.text == "Bergen"
+
+
+def test_missing_rarities_count_as_equal():
+    doc = parse("Ferries from Oslo and Bergen met.")
+    places = list(doc.ents)
+    features = pick_features("Which port?", PLACE, places, [0.0] * len(places))
+    assert [f[3] for f in features] == [0.0] * len(places)
 
 
 def test_parse_distance_counts_edges_to_the_nearest_question_word():

@@ -37,6 +37,14 @@ def test_coverage_weighs_rare_terms_more():
     assert weighted_coverage(["harvest", "talk"], {"harvest"}, idf, 3.0) == pytest.approx(0.8)
 
 
+def test_a_name_in_every_sentence_is_less_rare_than_one_named_once():
+    texts = ["Peru signed the deal.", "Peru and Chile met.", "Peru spoke in Lima."]
+    sentences = tuple(Sentence(i, "a.txt", 0, len(t), 1, t) for i, t in enumerate(texts))
+    vocabulary = Vocabulary(sentences)
+    assert vocabulary.rarity("Peru") < vocabulary.rarity("Lima")
+    assert vocabulary.rarity("Atlantis") > vocabulary.rarity("Lima")
+
+
 def test_name_the_corpus_never_uses_is_unknown(vocabulary):
     assert vocabulary.unknown_names("How much rice did Vietnam export?") == ("Vietnam",)
 
