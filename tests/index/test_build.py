@@ -8,76 +8,63 @@ from index import store
 from index.build import build_index, ensure_index, rebuild_reason
 from index.corpus import read_corpus
 from index.store import IndexUnusableError, current_build, load_index
-from rag.config import Config
-
-TEXT = (
-    "The harbour opened in 1921. Ships from Norway arrived every week.\n"
-    "The mayor, Ada Lind, said the port would grow. Nobody believed her.\n"
-)
 
 
-@pytest.fixture
-def small(tmp_path: Path) -> Config:
-    corpus = tmp_path / "town.txt"
-    corpus.write_text(TEXT, encoding="utf-8")
-    return Config(corpus=(str(corpus),), index_dir=str(tmp_path / "built"), chunk_sentences=2)
-
-
-def test_fresh_build_is_reused(small, embedder):
-    _, reason = ensure_index(small, lambda: embedder)
+def test_fresh_build_is_reused(unbuilt, embedder):
+    _, reason = ensure_index(unbuilt, lambda: embedder)
     assert reason == "no index built yet"
-    _, reason = ensure_index(small, lambda: embedder)
+    _, reason = ensure_index(unbuilt, lambda: embedder)
     assert reason is None
 
 
-def test_changed_corpus_triggers_rebuild(small, embedder):
-    ensure_index(small, lambda: embedder)
-    Path(small.corpus[0]).write_text(TEXT + "A new pier was built in 1930.\n", encoding="utf-8")
-    index, reason = ensure_index(small, lambda: embedder)
+def test_changed_corpus_triggers_rebuild(unbuilt, embedder, town):
+    ensure_index(unbuilt, lambda: embedder)
+    Path(unbuilt.corpus[0]).write_text(town + "A new pier was built in 1930.\n", encoding="utf-8")
+    index, reason = ensure_index(unbuilt, lambda: embedder)
     assert reason is not None and "corpus_sha256" in reason
     assert any("1930" in s.text for s in index.sentences)
 
 
-def test_changed_chunk_size_triggers_rebuild(small, embedder):
-    ensure_index(small, lambda: embedder)
-    reason = rebuild_reason(small.replace(chunk_sentences=3), read_corpus(small.corpus))
+def test_changed_chunk_size_triggers_rebuild(unbuilt, embedder):
+    ensure_index(unbuilt, lambda: embedder)
+    reason = rebuild_reason(unbuilt.replace(chunk_sentences=3), read_corpus(unbuilt.corpus))
     assert reason is not None and "chunk_sentences" in reason
 
 
-def test_truncated_index_file_is_detected_and_rebuilt(small, embedder):
-    ensure_index(small, lambda: embedder)
-    vectors = current_build(Path(small.index_dir)) / "vectors.faiss"
+def test_truncated_index_file_is_detected_and_rebuilt(unbuilt, embedder):
+    ensure_index(unbuilt, lambda: embedder)
+    vectors = current_build(Path(unbuilt.index_dir)) / "vectors.faiss"
     vectors.write_bytes(vectors.read_bytes()[:50])
     with pytest.raises(IndexUnusableError, match="checksum"):
-        load_index(Path(small.index_dir))
-    index, reason = ensure_index(small, lambda: embedder)
+        load_index(Path(unbuilt.index_dir))
+    index, reason = ensure_index(unbuilt, lambda: embedder)
     assert reason is not None and "unusable" in reason
     assert index.vectors.ntotal == len(index.chunks)
 
 
-def test_garbage_manifest_means_rebuild(small, embedder):
-    ensure_index(small, lambda: embedder)
-    (current_build(Path(small.index_dir)) / "manifest.json").write_text("{not json")
-    _, reason = ensure_index(small, lambda: embedder)
+def test_garbage_manifest_means_rebuild(unbuilt, embedder):
+    ensure_index(unbuilt, lambda: embedder)
+    (current_build(Path(unbuilt.index_dir)) / "manifest.json").write_text("{not json")
+    _, reason = ensure_index(unbuilt, lambda: embedder)
     assert reason == "no index built yet" or "unusable" in reason
 
 
-def test_failed_build_leaves_previous_index_live(small, embedder, monkeypatch):
-    ensure_index(small, lambda: embedder)
-    before = current_build(Path(small.index_dir))
+def test_failed_build_leaves_previous_index_live(unbuilt, embedder, monkeypatch):
+    ensure_index(unbuilt, lambda: embedder)
+    before = current_build(Path(unbuilt.index_dir))
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(store.faiss, "write_index", broken)
     with pytest.raises(OSError):
-        build_index(small, embedder, read_corpus(small.corpus))
-    assert current_build(Path(small.index_dir)) == before
-    assert load_index(Path(small.index_dir)).chunks
+        build_index(unbuilt, embedder, read_corpus(unbuilt.corpus))
+    assert current_build(Path(unbuilt.index_dir)) == before
+    assert load_index(Path(unbuilt.index_dir)).chunks
 
 
-def test_chunks_and_sentences_are_source_slices(small, embedder):
-    index, _ = ensure_index(small, lambda: embedder)
+def test_chunks_and_sentences_are_source_slices(unbuilt, embedder):
+    index, _ = ensure_index(unbuilt, lambda: embedder)
     for unit in (*index.sentences, *index.chunks):
         assert index.documents[unit.source].text[unit.start : unit.end] == unit.text
 

@@ -21,11 +21,6 @@ from index.embed import MODEL_NAME
 from index.store import POINTER, current_build, load_index
 from rag.config import PROJECT_ROOT, Config
 
-SMALL = (
-    "The harbour opened in 1921. Ships from Norway arrived every week.\n"
-    "The mayor, Ada Lind, said the port would grow. Nobody believed her.\n"
-)
-
 # Loads MiniLM, says so, then rebuilds the index for VERBATIM_CORPUS in VERBATIM_INDEX_DIR.
 # The build stalls (a slow machine, a slow disk) right after its first embedding ("embed") or
 # right after writing its FAISS file ("write"), leaves a marker, and is killed there.
@@ -77,16 +72,6 @@ def _larger_corpus(path: Path, paragraphs: int = 60) -> Path:
     ]
     path.write_text("\n\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def small(tmp_path: Path, embedder) -> Config:
-    """A good, live index of a two-line corpus in ``tmp_path/built``."""
-    corpus = tmp_path / "town.txt"
-    corpus.write_text(SMALL, encoding="utf-8")
-    config = Config(corpus=(str(corpus),), index_dir=str(tmp_path / "built"), chunk_sentences=2)
-    ensure_index(config, lambda: embedder)
-    return config
 
 
 def _kill_build(small: Config, tmp_path: Path, phase: str) -> Path:

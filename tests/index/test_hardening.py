@@ -33,21 +33,6 @@ from index.store import (
 from rag.config import PROJECT_ROOT, Config
 from rag.types import Document, Sentence
 
-TEXT = (
-    "The harbour opened in 1921. Ships from Norway arrived every week.\n"
-    "The mayor, Ada Lind, said the port would grow. Nobody believed her.\n"
-)
-
-
-@pytest.fixture
-def small(tmp_path: Path, embedder) -> Config:
-    """A good, live index of a two-line corpus in ``tmp_path/built``."""
-    corpus = tmp_path / "town.txt"
-    corpus.write_text(TEXT, encoding="utf-8")
-    config = Config(corpus=(str(corpus),), index_dir=str(tmp_path / "built"), chunk_sentences=2)
-    ensure_index(config, lambda: embedder)
-    return config
-
 
 def _wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
@@ -146,12 +131,12 @@ def _replace_everywhere(old: str, new: str) -> Callable[[dict], None]:
     return change
 
 
-def test_stored_text_that_differs_from_the_file_is_rebuilt(small, embedder):
+def test_stored_text_that_differs_from_the_file_is_rebuilt(small, embedder, town):
     _edit_stored_corpus(small, _replace_everywhere("1921", "1066"))
     assert "1066" in load_index(Path(small.index_dir)).documents["town.txt"].text
     index, reason = ensure_index(small, lambda: embedder)
     assert reason == "stored text of town.txt differs from the file"
-    assert index.documents["town.txt"].text == TEXT
+    assert index.documents["town.txt"].text == town
     assert not any("1066" in s.text for s in index.sentences)
 
 
@@ -179,10 +164,10 @@ def test_passage_naming_a_missing_sentence_is_unusable(small):
 # --- builds take turns; leftovers of killed builds go at the next build --------------------
 
 
-def test_second_build_waits_then_uses_the_build_that_finished(small, embedder):
+def test_second_build_waits_then_uses_the_build_that_finished(small, embedder, town):
     """A build started while another holds the lock says it waits, then reuses its result."""
     index_dir = Path(small.index_dir)
-    Path(small.corpus[0]).write_text(TEXT + "A new pier was built in 1930.\n", encoding="utf-8")
+    Path(small.corpus[0]).write_text(town + "A new pier was built in 1930.\n", encoding="utf-8")
     told: list[str] = []
     results: list[tuple] = []
     with build_lock(index_dir):
@@ -244,13 +229,13 @@ def test_two_index_commands_at_once_both_succeed(small, tmp_path):
     assert _builds(small) == [index.path.name] and list(index.documents) == ["town.txt"]
 
 
-def test_leftovers_of_killed_builds_are_removed_by_the_next_build(small, embedder):
+def test_leftovers_of_killed_builds_are_removed_by_the_next_build(small, embedder, town):
     index_dir = Path(small.index_dir)
     (index_dir / "build-xyz").mkdir()
     (index_dir / "build-xyz" / "vectors.faiss").write_bytes(b"half")
     (index_dir / f".{POINTER}.tmp").write_text("build-xyz")
     (index_dir / f".{POINTER}.k2j4_9x").write_text("build-")
-    Path(small.corpus[0]).write_text(TEXT + "A new pier was built in 1930.\n", encoding="utf-8")
+    Path(small.corpus[0]).write_text(town + "A new pier was built in 1930.\n", encoding="utf-8")
     index, reason = ensure_index(small, lambda: embedder)
     assert reason is not None
     left = sorted(p.name for p in index_dir.iterdir())
