@@ -87,7 +87,7 @@ def asked_kind(question: str) -> frozenset[str] | None:
             # "Who is X?" asks what X is, which is rarely another name.
             return None if _names_someone(doc[i + 1 :]) else PERSON
         if word in ("which", "what"):
-            noun = next((t for t in doc[i + 1 : i + 4] if t.pos_ in ("NOUN", "PROPN")), None)
+            noun = _own_noun(doc[i + 1 : i + 4])
             if noun is not None and noun.lemma_.lower() in _KIND_NOUNS:
                 return _KIND_NOUNS[noun.lemma_.lower()]
             return None
@@ -95,6 +95,18 @@ def asked_kind(question: str) -> frozenset[str] | None:
             # The first wh-word asks ("why…", "whether…"); a later one is a clause's ("Why would
             # checking who buys…", "…when talks broke down").
             return None
+    return None
+
+
+def _own_noun(words: Any) -> Any:
+    """The first noun of ``words`` before any auxiliary: the noun the wh-word asks about
+    ("which city…", "what kind of…"), not the subject after "do", "is" or "can" ("what do
+    experts…")."""
+    for token in words:
+        if token.pos_ == "AUX" or token.tag_ == "MD" or token.lemma_ in ("be", "do", "have"):
+            return None
+        if token.pos_ in ("NOUN", "PROPN"):
+            return token
     return None
 
 

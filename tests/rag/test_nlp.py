@@ -34,6 +34,17 @@ def test_which_city_asks_for_a_place():
     assert asked_kind("Which city hosted the fair?") == PLACE
 
 
+def test_what_takes_its_kind_from_its_own_noun():
+    assert asked_kind("In what year did the mill close?") == TIME
+    assert asked_kind("Which harbour city did the ferry reach?") == PLACE
+
+
+def test_the_subject_after_what_do_is_not_the_asked_kind():
+    # "experts" and "officials" are people, but the question asks what they think.
+    assert asked_kind("What do experts think about the new bridge?") is None
+    assert asked_kind("What did officials decide about the ferry?") is None
+
+
 def test_who_asks_for_a_person():
     assert asked_kind("Who signed the lease?") == PERSON
 
