@@ -6,7 +6,7 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-from rag.text import YEAR
+from rag.text import ACRONYM, YEAR, acronyms
 
 # Entity labels that name something (people, bodies, places, laws): what a question can name
 # that the corpus may never mention.
@@ -144,9 +144,15 @@ def asks_reason(question: str) -> bool:
 
 
 def asked_entities(question: str, kind: frozenset[str], text: str) -> list[Any]:
-    """The entities of ``kind`` in ``text`` that the question does not already give."""
+    """The entities of ``kind`` in ``text`` that the question does not already give, by name
+    or by initials ("INCB" gives the International Narcotics Control Board)."""
     asked = question.lower()
-    return [e for e in parse(text).ents if label(e) in kind and e.text.lower() not in asked]
+    initials = {w.rstrip("s") for w in question.split() if ACRONYM.match(w.strip(".,;:?!()"))}
+    return [
+        e
+        for e in parse(text).ents
+        if label(e) in kind and e.text.lower() not in asked and not initials & acronyms([e.text])
+    ]
 
 
 def holds_kind(texts: list[str], kind: frozenset[str] | None, question: str) -> bool:

@@ -14,6 +14,24 @@ import Stemmer
 YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 
+# Capitalised runs of the corpus ("Chinese Communist Party"), for acronyms in questions ("CCP").
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of\s+|and\s+|the\s+)*[A-Z][\w’'-]*)+")
+ACRONYM = re.compile(r"^[A-Z]{2,6}s?$")
+
+
+def acronyms(texts: Iterable[str]) -> set[str]:
+    """Initials of every run of capitalised words in ``texts`` ("Chinese Communist Party" ->
+    "CCP"), with and without its "of", "and", "the" ("Department of Justice" -> "DJ" and
+    "DOJ")."""
+    found = set()
+    for text in texts:
+        for run in _CAPITALISED_RUN.findall(text):
+            words = run.split()
+            found.add("".join(w[0] for w in words if w[0].isupper()))
+            found.add("".join(w[0] for w in words).upper())
+    return found
+
+
 # Function words, question words and words about the asking itself carry no topic.
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before

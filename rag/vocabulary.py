@@ -2,29 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-
 from rag.nlp import question_names
-from rag.text import content_words, idf_table, name_forms, stem, terms
+from rag.text import ACRONYM, acronyms, content_words, idf_table, name_forms, stem, terms
 from rag.types import Sentence
-
-# Capitalised runs of the corpus ("Chinese Communist Party"), for acronyms in questions ("CCP").
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of\s+|and\s+|the\s+)*[A-Z][\w’'-]*)+")
-_ACRONYM = re.compile(r"^[A-Z]{2,6}s?$")
-
-
-def acronyms(texts: Iterable[str]) -> set[str]:
-    """Initials of every run of capitalised words in ``texts`` ("Chinese Communist Party" ->
-    "CCP"), with and without its "of", "and", "the" ("Department of Justice" -> "DJ" and
-    "DOJ")."""
-    found = set()
-    for text in texts:
-        for run in _CAPITALISED_RUN.findall(text):
-            words = run.split()
-            found.add("".join(w[0] for w in words if w[0].isupper()))
-            found.add("".join(w[0] for w in words).upper())
-    return found
 
 
 def weighted_coverage(
@@ -60,7 +40,7 @@ class Vocabulary:
         """Whether the corpus uses the name word ``word``: by stem, as the initials of a name
         ("CCP"), or as the country of a demonym or the reverse ("Indian" ~ "India").
         Names are identities, so nearness of meaning ("Canada" ~ "America") does not count."""
-        if _ACRONYM.match(word) and word.rstrip("s") in self.acronyms:
+        if ACRONYM.match(word) and word.rstrip("s") in self.acronyms:
             return True
         parts = content_words(word)
         return all(

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from rag.nlp import AMOUNT, PERSON, PLACE, TIME, asked_kind, entities, holds_kind, label
+from rag.nlp import (
+    AMOUNT,
+    PERSON,
+    PLACE,
+    TIME,
+    asked_entities,
+    asked_kind,
+    entities,
+    holds_kind,
+    label,
+)
 
 
 def test_entities_have_labels():
@@ -81,6 +91,12 @@ def test_an_entity_the_question_gives_does_not_count():
     question = "How many crates did Maria Lopez carry?"
     assert not holds_kind(["Maria Lopez carried them."], AMOUNT, question)
     assert holds_kind(["Maria Lopez carried 40 of them."], AMOUNT, question)
+
+
+def test_an_entity_the_question_gives_by_its_initials_does_not_count():
+    text = "The shipment went to the World Harbour Authority, based in Lisbon."
+    assert [e.text for e in asked_entities("Where is the WHA based?", PLACE, text)] == ["Lisbon"]
+    assert len(asked_entities("Where is the authority based?", PLACE, text)) == 2
 
 
 def test_a_year_read_as_a_plain_number_is_a_date():

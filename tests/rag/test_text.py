@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from rag.text import idf_table, terms, words, years
+from rag.text import acronyms, idf_table, terms, words, years
 
 
 def test_numbers_lose_thousands_separators():
@@ -26,3 +26,13 @@ def test_unseen_term_weighs_more_than_any_seen():
 
 def test_years_are_four_digit_years_in_order():
     assert years("From 1998 to 2024, not 12345 or 300.") == [1998, 2024]
+
+
+def test_acronyms_are_initials_of_capitalised_runs():
+    assert "WTO" in acronyms(["a talk with the World Trade Organization today"])
+
+
+def test_acronyms_may_keep_the_initial_of_of():
+    found = acronyms(["the Ministry of Transport said"])
+    assert {"MT", "MOT"} <= found
+    assert "MOTS" not in found

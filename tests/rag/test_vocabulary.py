@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.types import Sentence
-from rag.vocabulary import Vocabulary, acronyms, weighted_coverage
+from rag.vocabulary import Vocabulary, weighted_coverage
 
 TEXTS = [
     "Delegates from Peru and Kenya met the World Trade Organization in Lima.",
@@ -20,16 +20,6 @@ def vocabulary() -> Vocabulary:
         sentences.append(Sentence(i, "a.txt", start, start + len(text), 1, text))
         start += len(text) + 1
     return Vocabulary(tuple(sentences))
-
-
-def test_acronyms_are_initials_of_capitalised_runs():
-    assert "WTO" in acronyms(["a talk with the World Trade Organization today"])
-
-
-def test_acronyms_may_keep_the_initial_of_of():
-    found = acronyms(["the Ministry of Transport said"])
-    assert {"MT", "MOT"} <= found
-    assert "MOTS" not in found
 
 
 def test_coverage_weighs_rare_terms_more():
