@@ -151,7 +151,9 @@ def asked_entities(question: str, kind: frozenset[str], text: str) -> list[Any]:
     return [
         e
         for e in parse(text).ents
-        if label(e) in kind and e.text.lower() not in asked and not initials & acronyms([e.text])
+        if label(e) in kind
+        and e.text.lower() not in asked
+        and initials.isdisjoint(acronyms([e.text]))
     ]
 
 

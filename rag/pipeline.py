@@ -163,7 +163,8 @@ class Verbatim:
         started = time.perf_counter()
         text = clean_question(question, self.config.max_question_chars)
         asked = focus(text)
-        query = condense(asked, history)
+        # Acronyms are spelled out as the corpus spells them, which MiniLM would not connect.
+        query = self.vocabulary.spell_out(condense(asked, history))
         vector = self.retriever.embed_texts([query])[0]
         passages = self.retriever.search(query, k or self.config.top_k, vector)
         kind = asked_kind(asked)

@@ -19,16 +19,16 @@ _CAPITALISED_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of\s+|and\s+|the\s+)*[A-
 ACRONYM = re.compile(r"^[A-Z]{2,6}s?$")
 
 
-def acronyms(texts: Iterable[str]) -> set[str]:
+def acronyms(texts: Iterable[str]) -> dict[str, str]:
     """Initials of every run of capitalised words in ``texts`` ("Chinese Communist Party" ->
     "CCP"), with and without its "of", "and", "the" ("Department of Justice" -> "DJ" and
-    "DOJ")."""
-    found = set()
+    "DOJ"), each with the first run that has them."""
+    found: dict[str, str] = {}
     for text in texts:
         for run in _CAPITALISED_RUN.findall(text):
             words = run.split()
-            found.add("".join(w[0] for w in words if w[0].isupper()))
-            found.add("".join(w[0] for w in words).upper())
+            found.setdefault("".join(w[0] for w in words if w[0].isupper()), run)
+            found.setdefault("".join(w[0] for w in words).upper(), run)
     return found
 
 

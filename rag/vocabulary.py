@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from rag.nlp import question_names
 from rag.text import ACRONYM, acronyms, content_words, idf_table, name_forms, stem, terms
 from rag.types import Sentence
+
+# A word in capitals that may be an acronym ("INCB", "DOJs").
+_WORD_IN_CAPITALS = re.compile(r"\b[A-Z]{2,6}s?\b")
 
 
 def weighted_coverage(
@@ -35,6 +40,18 @@ class Vocabulary:
         article about China), high for what it names once."""
         values = [self.idf.get(t, self.unseen_idf) for t in terms(text)]
         return sum(values) / len(values) if values else self.unseen_idf
+
+    def spell_out(self, text: str) -> str:
+        """``text`` with each of the corpus's acronyms followed by the name it stands for, in
+        brackets ("the INCB" -> "the INCB (International Narcotics Control Board)"), so that
+        the question is embedded and matched by the words the corpus uses."""
+
+        def spelled(match: re.Match[str]) -> str:
+            word = match.group(0)
+            name = self.acronyms.get(word.rstrip("s"))
+            return f"{word} ({name})" if name and name not in text else word
+
+        return _WORD_IN_CAPITALS.sub(spelled, text)
 
     def _known(self, word: str) -> bool:
         """Whether the corpus uses the name word ``word``: by stem, as the initials of a name

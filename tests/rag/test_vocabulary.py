@@ -57,3 +57,20 @@ def test_demonym_of_a_corpus_name_is_known(vocabulary):
 
 def test_capitalised_opening_words_are_not_names(vocabulary):
     assert vocabulary.unknown_names("Anyway, Question: who met in Lima?") == ()
+
+
+def test_an_acronym_is_spelled_out_as_the_corpus_names_it(vocabulary):
+    assert vocabulary.spell_out("Where did the WTO meet?") == (
+        "Where did the WTO (World Trade Organization) meet?"
+    )
+
+
+def test_a_name_already_spelled_out_is_not_repeated(vocabulary):
+    question = "Did the World Trade Organization (WTO) meet?"
+    assert vocabulary.spell_out(question) == question
+
+
+def test_capitals_the_corpus_has_no_name_for_stay_as_they_are(vocabulary):
+    assert vocabulary.spell_out("Did the IMF or NATO meet in Lima?") == (
+        "Did the IMF or NATO meet in Lima?"
+    )
