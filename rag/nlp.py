@@ -6,7 +6,7 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-from rag.text import ACRONYM, YEAR, acronyms
+from rag.text import ACRONYM, YEAR, acronyms, name_forms, words
 
 # Entity labels that name something (people, bodies, places, laws): what a question can name
 # that the corpus may never mention.
@@ -144,16 +144,23 @@ def asks_reason(question: str) -> bool:
 
 
 def asked_entities(question: str, kind: frozenset[str], text: str) -> list[Any]:
-    """The entities of ``kind`` in ``text`` that the question does not already give, by name
-    or by initials ("INCB" gives the International Narcotics Control Board)."""
+    """The entities of ``kind`` in ``text`` that the question does not already give: by name,
+    by initials ("INCB" gives the International Narcotics Control Board) or, for a one-word
+    name, by its demonym or country ("Chinese" gives China, "Mexico" gives Mexican)."""
     asked = question.lower()
     initials = {w.rstrip("s") for w in question.split() if ACRONYM.match(w.strip(".,;:?!()"))}
+    asked_words = {w.lower() for w in words(question)}
+    asked_forms = set().union(*(name_forms(w) for w in asked_words)) if asked_words else set()
     return [
         e
         for e in parse(text).ents
         if label(e) in kind
         and e.text.lower() not in asked
         and initials.isdisjoint(acronyms([e.text]))
+        and not (
+            len(e) == 1
+            and (e.text.lower() in asked_forms or name_forms(e.text.lower()) & asked_words)
+        )
     ]
 
 

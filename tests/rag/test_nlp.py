@@ -99,6 +99,18 @@ def test_an_entity_the_question_gives_by_its_initials_does_not_count():
     assert len(asked_entities("Where is the authority based?", PLACE, text)) == 2
 
 
+def test_a_country_the_question_gives_by_its_demonym_does_not_count():
+    text = "Ships from Italy and Kenya met in Rome."
+    found = [e.text for e in asked_entities("In which Italian city did they meet?", PLACE, text)]
+    assert found == ["Kenya", "Rome"]
+
+
+def test_a_demonym_the_question_gives_by_its_country_does_not_count():
+    text = "Japanese and Kenyan crews sailed."
+    found = [e.text for e in asked_entities("Who sailed from Japan?", PERSON, text)]
+    assert found == ["Kenyan"]
+
+
 def test_a_year_read_as_a_plain_number_is_a_date():
     # The small model tags some years, such as that of the article's "a 2022 interview with
     # Newsweek", as CARDINAL.
