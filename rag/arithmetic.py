@@ -33,12 +33,19 @@ class Difference:
     later: Sentence
     later_year: int
 
+    @property
+    def unit(self) -> str:
+        return "year" if self.years == 1 else "years"
+
     def text(self) -> str:
-        """``Two years (2019 − 2017 = 2 years)``: the figure in words, then the sum."""
+        """``Two years``: the figure in words, as the article writes its numbers."""
         n = self.years
-        unit = "year" if n == 1 else "years"
         words = _WORDS[n] if n < len(_WORDS) else str(n)
-        return f"{words.capitalize()} {unit} ({self.later_year} − {self.earlier_year} = {n} {unit})"
+        return f"{words.capitalize()} {self.unit}"
+
+    def working(self) -> str:
+        """``2019 − 2017 = 2 years``: the sum, for the reader to check."""
+        return f"{self.later_year} − {self.earlier_year} = {self.years} {self.unit}"
 
 
 def _asked_at(question: str) -> int | None:

@@ -349,7 +349,9 @@ class Verbatim:
     ) -> Iterator[Answer]:
         if result.difference is not None:
             # Years between two events: the sum is done here, not by the model.
-            return f"{result.difference.text()} [1][2]", "computed", None
+            # The answer is the figure; the sum goes with how it was made, for the reader to check.
+            difference = result.difference
+            return f"{difference.text()} [1][2]", f"computed ({difference.working()})", None
         # A model on a server is there to write; the packaged one only scores, unless asked.
         writes = self.config.writer == "model" or isinstance(generator, RemoteGenerator)
         if generator is None or not writes:

@@ -165,7 +165,8 @@ def what_happened(answer: Answer) -> str:
     if mode == "generated":
         return f"short answer by {model_label(answer.model)}" if answer.model else "short answer"
     if mode == "computed":
-        return "computed from quotes [1] and [2]"
+        working = answer.mode.partition(" (")[2].rstrip(")")
+        return "computed from quotes [1] and [2]" + (f": {working}" if working else "")
     if mode == "short":
         n = answer.answer_quote.n if answer.answer_quote is not None else 1
         return f"short answer cut from quote [{n}]"

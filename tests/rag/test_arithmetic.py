@@ -73,7 +73,8 @@ def test_each_event_is_dated_by_its_own_sentence_and_the_years_subtracted():
     q = "How many years passed between the harbour strike and the new port law?"
     found = years_between(q, SENTENCES, _by_words, 0.3)
     assert found == Difference(4, SENTENCES[0], 2011, SENTENCES[2], 2015)
-    assert found.text() == "Four years (2015 − 2011 = 4 years)"
+    assert found.text() == "Four years"
+    assert found.working() == "2015 − 2011 = 4 years"
 
 
 def test_no_answer_when_an_event_has_no_dated_sentence_close_enough():
@@ -108,9 +109,9 @@ def test_no_answer_when_the_sentences_closest_to_an_event_give_no_year():
 
 
 def test_one_year_is_singular():
-    assert Difference(1, SENTENCES[0], 2011, SENTENCES[2], 2012).text() == (
-        "One year (2012 − 2011 = 1 year)"
-    )
+    one = Difference(1, SENTENCES[0], 2011, SENTENCES[2], 2012)
+    assert one.text() == "One year"
+    assert one.working() == "2012 − 2011 = 1 year"
 
 
 # --- the real pipeline ------------------------------------------------------------------------
@@ -121,8 +122,8 @@ def test_years_between_two_events_cite_both_dated_quotes(bot, article_text):
         "How many years were there between the start of the U.S.-China prosecution that put "
         "nine people in prison and China's decision to control fentanyl as a class?"
     )
-    assert answer.mode == "computed" and not answer.abstained
-    assert answer.answer.startswith("Two years (2019 − 2017 = 2 years) [1][2]")
+    assert answer.mode == "computed (2019 − 2017 = 2 years)" and not answer.abstained
+    assert answer.answer == "Two years [1][2]"
     first, second = answer.citations[:2]
     assert "2017" in first.quote and "2019" in second.quote
     for c in answer.citations:

@@ -243,8 +243,11 @@ def test_footer_says_in_words_how_the_answer_was_made(cited):
     )
     line = render.timings_html(declined)
     assert ">the article doesn&#x27;t say · 0.03 s</div>" in line and "SmolLM2" not in line
-    computed = dataclasses.replace(_answer(mode="computed", **quotes), timings={"total_s": 0.2})
-    assert ">computed from quotes [1] and [2] · 0.2 s</div>" in render.timings_html(computed)
+    computed = dataclasses.replace(
+        _answer(mode="computed (2019 − 2017 = 2 years)", **quotes), timings={"total_s": 0.2}
+    )
+    line = render.timings_html(computed)
+    assert ">computed from quotes [1] and [2]: 2019 − 2017 = 2 years · 0.2 s</div>" in line
 
 
 def test_a_short_answer_is_bold_and_its_words_are_marked_in_its_quote(documents, cited):
