@@ -102,11 +102,15 @@ def _own_noun(words: Any) -> Any:
     """The first noun of ``words`` before any auxiliary: the noun the wh-word asks about
     ("which city…", "what kind of…"), not the subject after "do", "is" or "can" ("what do
     experts…")."""
-    for token in words:
+    tokens = list(words)
+    for i, token in enumerate(tokens):
         if token.pos_ == "AUX" or token.tag_ == "MD" or token.lemma_ in ("be", "do", "have"):
             return None
         if token.pos_ in ("NOUN", "PROPN"):
-            return token
+            # A compound names its kind last: "which U.S. official", "what prescription drug".
+            while i + 1 < len(tokens) and tokens[i + 1].pos_ in ("NOUN", "PROPN"):
+                i += 1
+            return tokens[i]
     return None
 
 

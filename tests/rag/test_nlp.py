@@ -49,6 +49,11 @@ def test_what_takes_its_kind_from_its_own_noun():
     assert asked_kind("Which harbour city did the ferry reach?") == PLACE
 
 
+def test_a_compound_after_which_names_its_kind_last():
+    assert asked_kind("Which EU official signed the lease?") == PERSON
+    assert asked_kind("Which Ohio town hosted the fair?") == PLACE
+
+
 def test_the_subject_after_what_do_is_not_the_asked_kind():
     # "experts" and "officials" are people, but the question asks what they think.
     assert asked_kind("What do experts think about the new bridge?") is None
