@@ -25,7 +25,7 @@ from rag.question import clean_question, focus
 from rag.reader import DENSE_DEPTH, continuation, first_score, read
 from rag.remote import RemoteGenerator, is_remote, parse_spec
 from rag.retrieve import Retriever
-from rag.span import full_name, points_back, short_answer
+from rag.span import full_name, points_back, reason_answer, short_answer
 from rag.speaker import attribution_for, speaker_sentences
 from rag.text import terms, years
 from rag.types import Answer, Evidence, Passage, Sentence
@@ -373,6 +373,12 @@ class Verbatim:
                 # below as its source. An answer that needed more sentences (the speaker's full
                 # name and role, a reason) stays whole.
                 return compose.with_marker(span.text, citations[0]), "short", span
+            if result.kind is None and asks_reason(result.query):
+                # A why or how question gets the clause that gives the reason, when a quote has
+                # one ("because…", "due to…"); the quotes stay below.
+                span = reason_answer(result.query, citations[:lead])
+                if span is not None:
+                    return f"{span.text} [{span.n}]", "short", span
             if result.kind == PERSON:
                 # "Who said …?" of a quote whose speaker is named in the sentences after it: that
                 # person, under the full name when a later one introduces them.

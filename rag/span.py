@@ -158,3 +158,58 @@ def full_name(span: AnswerQuote, citations: Sequence[Citation]) -> AnswerQuote:
             if entity.label_ == "PERSON" and entity.text.endswith(" " + span.text):
                 return _quote(citation, entity)
     return span
+
+
+# What opens a reason or a purpose: a clause ("because…", "so that…") or a phrase ("because
+# of…", "due to…", "in exchange for…", "in order to…"). Longest first. "As" and "since" also
+# open clauses of time ("as overdoses reached new highs"), so they are left out.
+_REASON_OPENERS = (
+    ("in", "exchange", "for"),
+    ("in", "order", "to"),
+    ("because", "of"),
+    ("due", "to"),
+    ("so", "that"),
+    ("because",),
+)
+
+
+def reason_clauses(doc: Any) -> list[Any]:
+    """The reason and purpose clauses and phrases of ``doc``, each from its opening word to
+    the end of what that word governs ("because many precursors are not controlled")."""
+    found = []
+    for token in doc:
+        for opener in _REASON_OPENERS:
+            if tuple(t.lower_ for t in doc[token.i : token.i + len(opener)]) != opener:
+                continue
+            if len(opener) == 1 and not (token.dep_ == "mark" and token.head.dep_ == "advcl"):
+                break
+            governor = token.head if token.dep_ == "mark" else token
+            end = max(t.i for t in governor.subtree)
+            while end > token.i and doc[end].is_punct:
+                end -= 1
+            if end >= token.i + len(opener):
+                found.append(doc[token.i : end + 1])
+            break
+    return found
+
+
+def reason_answer(question: str, citations: Sequence[Citation]) -> AnswerQuote | None:
+    """The reason clause of the ``citations`` that shares the least with ``question`` (the
+    reason, not the restated question: "Why are precursors not controlled?" gets "as they
+    are also required for…", not "because many precursors are not…"), with its offsets;
+    None when no quote gives one."""
+    lemmas = question_lemmas(question)
+    best: tuple[float, int, Citation, Any] | None = None
+    for order, citation in enumerate(citations):
+        for clause in reason_clauses(parse(citation.quote)):
+            words = [t for t in clause if not (t.is_stop or t.is_punct)]
+            if len(words) < 2:
+                continue
+            shared = sum(t.lemma_.lower() in lemmas for t in words) / len(words)
+            if best is None or shared < best[0]:
+                best = (shared, order, citation, clause)
+    if best is None:
+        return None
+    _, _, citation, clause = best
+    start = citation.start + clause.start_char
+    return AnswerQuote(citation.n, citation.source, start, start + len(clause.text), clause.text)

@@ -238,6 +238,14 @@ def test_why_answer_takes_the_sentence_that_gives_the_reason(bot, article_text):
     _assert_verbatim(answer, article_text)
 
 
+def test_why_is_answered_with_the_reason_clause_of_its_quote(bot, article_text):
+    answer = bot.ask("Why would checking who buys precursor chemicals matter so much?")
+    span = answer.answer_quote
+    assert answer.mode == "short" and span is not None
+    assert answer.answer == f"{span.text} [{span.n}]" and span.text.startswith("because ")
+    assert article_text[span.start : span.end] == span.text
+
+
 def test_noise_around_a_question_is_not_a_name(bot, article_text):
     answer = bot.ask("what did Ch\u200bina do in 2019??? <i>thanks</i>")
     assert not answer.abstained and "controlled substance" in answer.answer

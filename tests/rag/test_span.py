@@ -16,6 +16,8 @@ from rag.span import (
     pick_features,
     pick_probabilities,
     points_back,
+    reason_answer,
+    reason_clauses,
     short_answer,
 )
 from rag.types import Citation
@@ -138,6 +140,35 @@ def test_no_kind_no_short_answer():
     assert short_answer("Why did the ferry leave?", None, CITE) is None
 
 
+def test_a_reason_clause_runs_from_its_opener_to_the_end_of_what_it_governs():
+    doc = parse("The ferry stayed in port because the wind was too strong, and it sailed later.")
+    assert [c.text for c in reason_clauses(doc)] == ["because the wind was too strong"]
+
+
+def test_a_reason_phrase_counts_as_a_reason():
+    doc = parse("The mill closed in 1990 due to falling prices.")
+    assert [c.text for c in reason_clauses(doc)] == ["due to falling prices"]
+
+
+def test_as_and_since_of_time_are_no_reason():
+    doc = parse("Since 2019 the port has grown, as trade rose.")
+    assert reason_clauses(doc) == []
+
+
+def test_the_reason_is_the_clause_that_does_not_restate_the_question():
+    source = (
+        "The bridge is shut because its cables are worn, because the city spent its money on roads."
+    )
+    cite = Citation(1, source, "b.txt", 0, len(source), 1, 0.9)
+    span = reason_answer("Why are the bridge's cables worn?", [cite])
+    assert span is not None and span.text == "because the city spent its money on roads"
+    assert source[span.start : span.end] == span.text
+
+
+def test_a_quote_without_a_reason_clause_gives_no_reason_answer():
+    assert reason_answer("Why did the ferry leave?", [CITE]) is None
+
+
 def test_a_number_question_gets_the_number_alone(bot, article_text):
     answer = bot.ask("How many people died of overdoses in the U.S. last year?")
     assert answer.answer == "105,000 [1]" and answer.mode == "short"
@@ -174,7 +205,7 @@ def test_who_said_a_quote_is_answered_with_its_speaker_named_in_another_sentence
     assert "thin margins" in answer.citations[0].quote  # the quote itself stays cited first
 
 
-ASKS = ["How many", "When", "Where", "Who", "In which year", "Which country"]
+ASKS = ["How many", "When", "Where", "Who", "In which year", "Which country", "Why"]
 TOPICS = [
     "people died of overdoses in the U.S.",
     "did China control fentanyl",
