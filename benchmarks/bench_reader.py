@@ -2,7 +2,8 @@
 the one-line baseline (the article sentence closest to the question by MiniLM cosine, never
 abstaining), both scored by the same function.
 
-Run: ``.venv/bin/python benchmarks/bench_reader.py [--generator none] [--sets dev,readers]``.
+Run: ``.venv/bin/python benchmarks/bench_reader.py [--generator none] [--sets dev,readers]
+[--whole-quotes]``.
 Prints figures only. Tune on dev; the other two columns are for reading, not for tuning.
 """
 
@@ -84,9 +85,20 @@ def main() -> None:
     parser.add_argument("--generator", default=None, help="e.g. none for quotes alone")
     parser.add_argument("--sets", default="dev,readers,test")
     parser.add_argument("--misses", action="store_true", help="list dev misses (dev only)")
+    parser.add_argument(
+        "--whole-quotes",
+        action="store_true",
+        help="answer with the whole quotes, no short answer (the reference of #13's bound)",
+    )
     args = parser.parse_args()
 
     import rag
+
+    if args.whole_quotes:
+        import rag.pipeline
+
+        rag.pipeline.short_answer = lambda *_, **__: None
+        rag.pipeline.reason_answer = lambda *_, **__: None
 
     bot = rag.load(Config.from_env(), generator=args.generator)
     names = [n for n in args.sets.split(",") if n]
