@@ -98,6 +98,19 @@ def asked_kind(question: str) -> frozenset[str] | None:
     return None
 
 
+def asked_noun(question: str) -> str | None:
+    """The lemma of the noun "which" or "what" asks about ("ministry" for "Which ministry
+    runs…"), or None."""
+    doc = parse(question)
+    for i, token in enumerate(doc):
+        if token.lower_ in ("which", "what"):
+            noun = _own_noun(doc[i + 1 : i + 4])
+            return noun.lemma_.lower() if noun is not None else None
+        if token.tag_ in WH_TAGS:
+            return None
+    return None
+
+
 def _own_noun(words: Any) -> Any:
     """The first noun of ``words`` before any auxiliary: the noun the wh-word asks about
     ("which city…", "what kind of…"), not the subject after "do", "is" or "can" ("what do
@@ -147,6 +160,33 @@ def asks_reason(question: str) -> bool:
     return False
 
 
+# Words that run a body's name on into the name after it ("Committee on the Chinese Communist
+# Party"), which the small model often cuts in two.
+_NAME_JOINS = frozenset({"of", "on", "for"})
+
+
+def names(doc: Any) -> list[Any]:
+    """``doc``'s entities, with an organisation's name run on over "of", "on" or "for" (and
+    "the") into a name right after it: "the House Select Committee on the Chinese Communist
+    Party" is one name, not two."""
+    from spacy.tokens import Span
+
+    found, ents, i = [], list(doc.ents), 0
+    while i < len(ents):
+        entity = ents[i]
+        while entity.label_ == "ORG" and i + 1 < len(ents):
+            after = ents[i + 1]
+            gap = [t.lower_ for t in doc[entity.end : after.start]]
+            if not (gap and gap[0] in _NAME_JOINS and gap[1:] in ([], ["the"])):
+                break
+            if after.label_ not in NAME_LABELS:
+                break
+            entity, i = Span(doc, entity.start, after.end, label=entity.label_), i + 1
+        found.append(entity)
+        i += 1
+    return found
+
+
 def asked_entities(question: str, kind: frozenset[str], text: str) -> list[Any]:
     """The entities of ``kind`` in ``text`` that the question does not already give: by name,
     by initials ("INCB" gives the International Narcotics Control Board) or, for a one-word
@@ -157,7 +197,7 @@ def asked_entities(question: str, kind: frozenset[str], text: str) -> list[Any]:
     asked_forms = set().union(*(name_forms(w) for w in asked_words)) if asked_words else set()
     return [
         e
-        for e in parse(text).ents
+        for e in names(parse(text))
         if label(e) in kind
         and e.text.lower() not in asked
         and initials.isdisjoint(acronyms([e.text]))

@@ -20,12 +20,12 @@ from rag.condense import condense
 from rag.config import Config
 from rag.generate import Generator, needs_conversion, resolve
 from rag.likelihood import QueryLikelihood
-from rag.nlp import PERSON, asked_kind, asks_reason
+from rag.nlp import PERSON, asked_kind, asked_noun, asks_reason
 from rag.question import clean_question, focus
 from rag.reader import DENSE_DEPTH, continuation, first_score, read
 from rag.remote import RemoteGenerator, is_remote, parse_spec
 from rag.retrieve import Retriever
-from rag.span import full_name, points_back, reason_answer, short_answer
+from rag.span import full_name, named_instance, points_back, reason_answer, short_answer
 from rag.speaker import attribution_for, speaker_sentences
 from rag.text import terms, years
 from rag.types import Answer, Evidence, Passage, Sentence
@@ -379,6 +379,12 @@ class Verbatim:
                 span = reason_answer(result.query, citations[:lead])
                 if span is not None:
                     return f"{span.text} [{span.n}]", "short", span
+            noun = asked_noun(result.query) if result.kind is None else None
+            if noun is not None and one:
+                # "Which ministry…": the one name in the quote that says it is a ministry.
+                span = named_instance(result.query, noun, citations[0])
+                if span is not None:
+                    return compose.with_marker(span.text, citations[0]), "short", span
             if result.kind == PERSON:
                 # "Who said …?" of a quote whose speaker is named in the sentences after it: that
                 # person, under the full name when a later one introduces them.

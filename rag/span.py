@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rag.nlp import PERSON, PLACE, WH_TAGS, asked_entities, label, parse
+from rag.nlp import NAME_LABELS, PERSON, PLACE, WH_TAGS, asked_entities, label, parse
 from rag.types import AnswerQuote, Citation
 
 # Scores answers to a question asked of a quote: (question, quote, answers) -> one per answer.
@@ -28,6 +28,8 @@ PICK_BIAS = 2.135
 # the answer. Chosen on dev: the highest margin of a leave-one-out error there (0.23), rounded
 # up to a tenth, since a wrong pick loses the answer the whole quote held.
 PICK_MARGIN = 0.3
+# Entities that are names, for "which <noun>" questions whose noun names no kind.
+NAMED = frozenset(NAME_LABELS)
 # Parse distances beyond this count as this (unrelated).
 FAR = 8
 _FIRST_LABELS = {PERSON: {"PERSON"}, PLACE: {"GPE", "LOC", "FAC"}}
@@ -213,3 +215,29 @@ def reason_answer(question: str, citations: Sequence[Citation]) -> AnswerQuote |
     _, _, citation, clause = best
     start = citation.start + clause.start_char
     return AnswerQuote(citation.n, citation.source, start, start + len(clause.text), clause.text)
+
+
+def named_instance(question: str, noun: str, citation: Citation) -> AnswerQuote | None:
+    """The one name in the cited quote that has the asked ``noun`` in it ("Which ministry…"
+    gets "the Ministry of Public Security"), cut at a possessive ("the Ministry of Public
+    Security’s Institute…"), with its offsets; None when no name, or several, have it."""
+    found = {}
+    for entity in asked_entities(question, NAMED, citation.quote):
+        for part in _owner_parts(entity):
+            if any(t.lemma_.lower() == noun for t in part):
+                found.setdefault(part.text, part)
+    if len(found) != 1:
+        return None
+    return _quote(citation, next(iter(found.values())))
+
+
+def _owner_parts(entity: Any) -> list[Any]:
+    """``entity`` cut at its possessives: "the Ministry’s Institute" -> "the Ministry",
+    "Institute"."""
+    parts, start = [], entity.start
+    for token in entity:
+        if token.tag_ == "POS":
+            parts.append(entity.doc[start : token.i])
+            start = token.i + 1
+    parts.append(entity.doc[start : entity.end])
+    return [p for p in parts if len(p)]

@@ -11,9 +11,12 @@ from rag.nlp import (
     TIME,
     asked_entities,
     asked_kind,
+    asked_noun,
     entities,
     holds_kind,
     label,
+    names,
+    parse,
 )
 
 
@@ -58,6 +61,18 @@ def test_the_subject_after_what_do_is_not_the_asked_kind():
     # "experts" and "officials" are people, but the question asks what they think.
     assert asked_kind("What do experts think about the new bridge?") is None
     assert asked_kind("What did officials decide about the ferry?") is None
+
+
+def test_the_asked_noun_is_the_one_which_asks_about():
+    assert asked_noun("Which ministry approved the permit?") == "ministry"
+    assert asked_noun("What do experts think about the port?") is None
+    assert asked_noun("Why did the ferry stop?") is None
+
+
+def test_a_body_name_runs_on_into_the_name_after_of_or_on():
+    doc = parse("The Senate Committee on the Pacific Fleet met the Ministry of Ports today.")
+    found = [e.text for e in names(doc)]
+    assert "The Senate Committee on the Pacific Fleet" in found
 
 
 def test_who_asks_for_a_person():

@@ -11,6 +11,7 @@ from rag.nlp import AMOUNT, PERSON, PLACE, TIME, parse
 from rag.span import (
     PICK_MARGIN,
     full_name,
+    named_instance,
     parse_distance,
     pick,
     pick_features,
@@ -167,6 +168,41 @@ def test_the_reason_is_the_clause_that_does_not_restate_the_question():
 
 def test_a_quote_without_a_reason_clause_gives_no_reason_answer():
     assert reason_answer("Why did the ferry leave?", [CITE]) is None
+
+
+def _cite(text: str) -> Citation:
+    return Citation(1, text, "c.txt", 10, 10 + len(text), 1, 0.9)
+
+
+def test_which_noun_gets_the_one_name_that_has_the_noun():
+    cite = _cite("Officials of the Harbor Authority met the Ministry of Fisheries in Lima.")
+    span = named_instance("Which ministry met the officials?", "ministry", cite)
+    assert span is not None and span.text == "the Ministry of Fisheries"
+    assert span.start == 10 + cite.quote.index("the Ministry")
+
+
+def test_a_name_is_cut_at_its_owner():
+    cite = _cite("Inspectors closed the Ministry of Trade’s Institute of Ocean Science in May.")
+    span = named_instance("Which ministry runs the ocean institute?", "ministry", cite)
+    assert span is not None and span.text == "the Ministry of Trade"
+
+
+def test_no_name_with_the_noun_gives_no_answer():
+    cite = _cite("Officials of the Harbor Authority met in Lima.")
+    assert named_instance("Which magazine covered it?", "magazine", cite) is None
+
+
+def test_two_names_with_the_noun_give_no_answer():
+    cite = _cite("The Ministry of Fisheries and the Ministry of Ports met in Lima.")
+    assert named_instance("Which ministry hosted?", "ministry", cite) is None
+
+
+def test_which_committee_is_answered_with_its_whole_name(bot, article_text):
+    answer = bot.ask("Which committee held a hearing on China this week?")
+    span = answer.answer_quote
+    assert answer.mode == "short" and span is not None
+    assert span.text == "the House Select Committee on the Chinese Communist Party"
+    assert article_text[span.start : span.end] == span.text
 
 
 def test_a_number_question_gets_the_number_alone(bot, article_text):
