@@ -28,8 +28,6 @@ PICK_BIAS = 2.135
 # the answer. Chosen on dev: the highest margin of a leave-one-out error there (0.23), rounded
 # up to a tenth, since a wrong pick loses the answer the whole quote held.
 PICK_MARGIN = 0.3
-# Entities that are names, for "which <noun>" questions whose noun names no kind.
-NAMED = frozenset(NAME_LABELS)
 # Parse distances beyond this count as this (unrelated).
 FAR = 8
 _FIRST_LABELS = {PERSON: {"PERSON"}, PLACE: {"GPE", "LOC", "FAC"}}
@@ -43,10 +41,11 @@ def candidates(question: str, kind: frozenset[str], quote: str) -> list[Any]:
     return list(found.values())
 
 
-def _quote(citation: Citation, entity: Any) -> AnswerQuote:
-    """``entity`` of ``citation``'s quote, with its offsets in the source."""
-    start = citation.start + entity.start_char
-    return AnswerQuote(citation.n, citation.source, start, start + len(entity.text), entity.text)
+def _quote(citation: Citation, words: Any) -> AnswerQuote:
+    """``words`` (an entity or a clause of ``citation``'s parsed quote), with their offsets in
+    the source."""
+    start = citation.start + words.start_char
+    return AnswerQuote(citation.n, citation.source, start, start + len(words.text), words.text)
 
 
 def question_lemmas(question: str) -> set[str]:
@@ -201,20 +200,16 @@ def reason_answer(question: str, citations: Sequence[Citation]) -> AnswerQuote |
     are also required for…", not "because many precursors are not…"), with its offsets;
     None when no quote gives one."""
     lemmas = question_lemmas(question)
-    best: tuple[float, int, Citation, Any] | None = None
-    for order, citation in enumerate(citations):
+    best: tuple[float, Citation, Any] | None = None
+    for citation in citations:
         for clause in reason_clauses(parse(citation.quote)):
             words = [t for t in clause if not (t.is_stop or t.is_punct)]
             if len(words) < 2:
                 continue
             shared = sum(t.lemma_.lower() in lemmas for t in words) / len(words)
             if best is None or shared < best[0]:
-                best = (shared, order, citation, clause)
-    if best is None:
-        return None
-    _, _, citation, clause = best
-    start = citation.start + clause.start_char
-    return AnswerQuote(citation.n, citation.source, start, start + len(clause.text), clause.text)
+                best = (shared, citation, clause)
+    return None if best is None else _quote(best[1], best[2])
 
 
 def named_instance(question: str, noun: str, citation: Citation) -> AnswerQuote | None:
@@ -222,7 +217,7 @@ def named_instance(question: str, noun: str, citation: Citation) -> AnswerQuote 
     gets "the Ministry of Public Security"), cut at a possessive ("the Ministry of Public
     Security’s Institute…"), with its offsets; None when no name, or several, have it."""
     found = {}
-    for entity in asked_entities(question, NAMED, citation.quote):
+    for entity in asked_entities(question, NAME_LABELS, citation.quote):
         for part in _owner_parts(entity):
             if any(t.lemma_.lower() == noun for t in part):
                 found.setdefault(part.text, part)
