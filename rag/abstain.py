@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.nlp import AMOUNT, PERSON, PLACE, TIME, holds_kind
+from rag.nlp import AMOUNT, PERSON, PLACE, REGION, TIME, holds_kind
 from rag.types import Evidence
 
-_KIND_NAMES = {PERSON: "name", PLACE: "place", TIME: "date or time", AMOUNT: "number"}
+_KIND_NAMES = {
+    PERSON: "name",
+    PLACE: "place",
+    REGION: "place",
+    TIME: "date or time",
+    AMOUNT: "number",
+}
 
 
 @dataclass(frozen=True)

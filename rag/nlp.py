@@ -16,13 +16,15 @@ NAME_LABELS = frozenset(
 PERSON = frozenset({"PERSON", "ORG", "NORP", "GPE"})
 # "Where does she work?" is answered by a body as often as by a place.
 PLACE = frozenset({"GPE", "LOC", "FAC", "ORG"})
+# "Which city…" asks for a place itself, never a body.
+REGION = frozenset({"GPE", "LOC", "FAC"})
 TIME = frozenset({"DATE", "TIME"})
 AMOUNT = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
 ORGANISATION = frozenset({"ORG", "NORP", "GPE"})
 # The head noun of "which/what <noun>" names the kind of answer for these general nouns.
 _KIND_NOUNS = {
     **dict.fromkeys("person people man woman official expert author writer leader".split(), PERSON),
-    **dict.fromkeys("city country place state province nation region town capital".split(), PLACE),
+    **dict.fromkeys("city country place state province nation region town capital".split(), REGION),
     **dict.fromkeys("year month week day hour minute date decade century time".split(), TIME),
     **dict.fromkeys("number percentage amount share count total".split(), AMOUNT),
     **dict.fromkeys(

@@ -8,6 +8,7 @@ from rag.nlp import (
     AMOUNT,
     PERSON,
     PLACE,
+    REGION,
     TIME,
     asked_entities,
     asked_kind,
@@ -43,18 +44,19 @@ def test_where_asks_for_a_place():
     assert asked_kind("Where did the ferry dock?") == PLACE
 
 
-def test_which_city_asks_for_a_place():
-    assert asked_kind("Which city hosted the fair?") == PLACE
+def test_which_city_asks_for_a_place_not_a_body():
+    assert asked_kind("Which city hosted the fair?") == REGION
+    assert "ORG" not in REGION and "ORG" in PLACE
 
 
 def test_what_takes_its_kind_from_its_own_noun():
     assert asked_kind("In what year did the mill close?") == TIME
-    assert asked_kind("Which harbour city did the ferry reach?") == PLACE
+    assert asked_kind("Which harbour city did the ferry reach?") == REGION
 
 
 def test_a_compound_after_which_names_its_kind_last():
     assert asked_kind("Which EU official signed the lease?") == PERSON
-    assert asked_kind("Which Ohio town hosted the fair?") == PLACE
+    assert asked_kind("Which Ohio town hosted the fair?") == REGION
 
 
 def test_the_subject_after_what_do_is_not_the_asked_kind():
@@ -105,6 +107,14 @@ def test_why_asks_for_a_reason_even_with_a_who_after_it():
 def test_a_later_wh_word_belongs_to_a_clause_not_to_the_question():
     assert asked_kind("Whose ferry sank when the storm hit?") == PERSON
     assert asked_kind("Why did the ferry turn back when the storm hit?") is None
+
+
+def test_a_body_is_no_answer_to_which_city():
+    text = "The Harbour Board met in Lisbon."
+    assert [e.text for e in asked_entities("Which city did they meet in?", REGION, text)] == [
+        "Lisbon"
+    ]
+    assert not holds_kind(["The Harbour Board met."], REGION, "Which city did they meet in?")
 
 
 def test_an_entity_the_question_gives_does_not_count():
