@@ -196,6 +196,7 @@ class Verbatim:
             unknown,
             kind,
             self.config.abstain_min_similarity,
+            self._paragraphs(lead),
         )
         difference = (
             None
@@ -221,6 +222,11 @@ class Verbatim:
             difference,
             earlier,
         )
+
+    def _paragraphs(self, sentences: Sequence[Sentence]) -> str:
+        """The whole paragraphs ``sentences`` come from, in order."""
+        keys = {(s.source, s.paragraph) for s in sentences}
+        return " ".join(s.text for s in self.index.sentences if (s.source, s.paragraph) in keys)
 
     def _phrase_scores(self, phrases: list[str], ids: list[int]) -> np.ndarray:
         """The reader's first score (:func:`rag.reader.first_score`) of each phrase against

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.abstain import decide
+from rag.abstain import decide, undated_years
 from rag.nlp import AMOUNT, PERSON
 from rag.types import Evidence, Sentence
 
@@ -43,3 +43,24 @@ def test_person_asked_but_only_a_body_named_still_answers():
     lead = ["The harbour reopened, Harbour Board officials said."]
     verdict = decide("Who said the harbour reopened?", _evidence(0.7), lead, (), PERSON, 0.35)
     assert not verdict.abstain
+
+
+def test_year_the_paragraph_never_gives_abstains_and_is_named():
+    context = "The harbour reopened in 1998. Ships returned the next spring."
+    verdict = decide(
+        "How many ships returned in 2004?", _evidence(0.7), [TEXT], (), None, 0.35, context
+    )
+    assert verdict.abstain and "2004" in verdict.reason
+
+
+def test_year_the_paragraph_gives_elsewhere_answers():
+    # The year may sit in another sentence of the paragraph ("the 1998 closure").
+    context = f"The harbour closed in 1998. {TEXT}"
+    verdict = decide(
+        "Why did the harbour reopen after 1998?", _evidence(0.7), [TEXT], (), None, 0.35, context
+    )
+    assert not verdict.abstain
+
+
+def test_undated_years_lists_only_the_missing_ones():
+    assert undated_years("Between 1998 and 2004, and again in 1998?", "In 1998 it shut.") == [2004]

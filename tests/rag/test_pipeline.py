@@ -88,6 +88,21 @@ def test_that_same_year_is_answered_with_the_year_of_the_sentence_before(bot, ar
     _assert_verbatim(answer, article_text)
 
 
+def test_a_year_the_closest_paragraph_never_gives_is_refused(bot, article_text):
+    # The closest sentence gives last year's U.S. figure; nothing dates a figure to 2016.
+    answer = bot.ask("What was the number of overdose deaths in America in 2016?")
+    assert answer.abstained and "2016" in answer.answer
+    _assert_verbatim(answer, article_text)
+
+
+def test_a_year_given_elsewhere_in_the_paragraph_still_answers(bot, article_text):
+    # The way around the ban is told in a later sentence of the paragraph that dates it.
+    answer = bot.ask("After the 2019 designation, how did traffickers get around it?")
+    assert not answer.abstained
+    assert "third countries" in answer.answer
+    _assert_verbatim(answer, article_text)
+
+
 def test_false_premise_is_corrected_not_accepted(bot, article_text):
     answer = bot.ask("Why did China refuse to control fentanyl in 2019?")
     assert not answer.abstained
