@@ -181,7 +181,6 @@ class Verbatim:
             vocab.unseen_idf,
             self.config.evidence_k,
             self.likelihood.score if self.likelihood is not None else None,
-            kind,
         )
         lead = self._lead(evidence, query, asks_reason(asked))
         earlier = self._year_before(lead, query, kind)

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from index.store import StoredIndex
-from rag.nlp import holds_kind
 from rag.question import is_instruction
 from rag.types import Evidence, Passage, Sentence
 from rag.vocabulary import weighted_coverage
@@ -24,8 +23,6 @@ RESCORE_TOP = 5
 DENSE_DEPTH = 10
 # Two evidence sentences closer than this say the same thing; keep the better one.
 REDUNDANT_COSINE = 0.92
-# A sentence of the asked-for kind is put first when its score is this close to the best.
-KIND_MARGIN = 0.15
 
 Likelihood = Callable[[str, list[str]], list[float]]
 
@@ -74,14 +71,12 @@ def read(
     unseen: float,
     k: int,
     likelihood: Likelihood | None = None,
-    kind: frozenset[str] | None = None,
 ) -> list[Evidence]:
     """The best ``k`` non-redundant sentences for ``query``, best first.
 
     Each candidate scores its cosine to the question plus ``LEXICAL_WEIGHT`` times the
     IDF-weighted share of the question's terms it holds. The best ``RESCORE_TOP`` then add
-    ``LIKELIHOOD_WEIGHT`` times ``likelihood(query, texts)`` (when given). Among sentences
-    within ``KIND_MARGIN`` of the best, one naming the asked-for ``kind`` goes first.
+    ``LIKELIHOOD_WEIGHT`` times ``likelihood(query, texts)`` (when given).
     """
     all_sims = with_pull_quotes(index, index.sentence_vectors @ query_vector)
     ids = candidate_ids(index, passages, all_sims, DENSE_DEPTH)
@@ -107,19 +102,6 @@ def read(
             chosen.append(item)
         if len(chosen) == k:
             break
-    if kind is not None:
-        fit = next(
-            (
-                c
-                for c in chosen
-                if c[0] >= chosen[0][0] - KIND_MARGIN
-                and holds_kind([index.sentences[c[2]].text], kind, query)
-            ),
-            None,
-        )
-        if fit is not None:
-            chosen.remove(fit)
-            chosen.insert(0, fit)
     return [
         Evidence(sentence=index.sentences[sid], score=score, rank=r, similarity=sim)
         for r, (score, sim, sid) in enumerate(chosen, start=1)

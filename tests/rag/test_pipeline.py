@@ -103,6 +103,14 @@ def test_a_year_given_elsewhere_in_the_paragraph_still_answers(bot, article_text
     _assert_verbatim(answer, article_text)
 
 
+def test_a_lower_sentence_with_a_number_does_not_stand_in_for_the_best(bot, article_text):
+    # The closest sentence gives no sum; one a little lower names "nine" (people imprisoned),
+    # which used to be put first and given as the answer.
+    answer = bot.ask("How much money did China spend on fentanyl enforcement?")
+    assert answer.abstained and "number" in answer.answer
+    _assert_verbatim(answer, article_text)
+
+
 def test_false_premise_is_corrected_not_accepted(bot, article_text):
     answer = bot.ask("Why did China refuse to control fentanyl in 2019?")
     assert not answer.abstained

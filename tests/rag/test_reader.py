@@ -6,12 +6,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from rag.nlp import AMOUNT
 from rag.reader import read, with_pull_quotes
 from rag.text import terms
 
 
-def _read(bot, question: str, likelihood=True, kind=None):
+def _read(bot, question: str, likelihood=True):
     vector = bot.retriever.embed_query(question)
     passages = bot.retriever.search(question, 5, vector)
     v = bot.vocabulary
@@ -26,7 +25,6 @@ def _read(bot, question: str, likelihood=True, kind=None):
         v.unseen_idf,
         3,
         bot.likelihood.score if likelihood else None,
-        kind,
     )
 
 
@@ -70,8 +68,3 @@ def test_question_closest_to_a_pull_quote_finds_the_body_sentence(bot):
     assert evidence[0].sentence.duplicate_of < 0
     # Close enough not to be refused as off the article's subject.
     assert evidence[0].similarity >= bot.config.abstain_min_similarity
-
-
-def test_sentence_with_the_asked_kind_goes_first(bot):
-    evidence = _read(bot, "How many people in America died of overdoses last year?", kind=AMOUNT)
-    assert "105,000" in evidence[0].sentence.text
