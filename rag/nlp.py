@@ -13,7 +13,9 @@ from rag.text import ACRONYM, YEAR, acronyms, name_forms, words
 NAME_LABELS = frozenset(
     "PERSON ORG GPE LOC NORP FAC EVENT PRODUCT LAW WORK_OF_ART LANGUAGE".split()
 )
-PERSON = frozenset({"PERSON", "ORG", "NORP", "GPE"})
+# "Who…" asks for a person or a body ("Who launched the coalition?" -> the State Department),
+# not a country or a people: an on-topic "Who led the delegation?" is not answered "China".
+PERSON = frozenset({"PERSON", "ORG"})
 # "Where does she work?" is answered by a body as often as by a place.
 PLACE = frozenset({"GPE", "LOC", "FAC", "ORG"})
 # "Which city…" asks for a place itself, never a body.

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from rag.nlp import (
     AMOUNT,
+    ORGANISATION,
     PERSON,
     PLACE,
     REGION,
@@ -109,6 +110,13 @@ def test_a_later_wh_word_belongs_to_a_clause_not_to_the_question():
     assert asked_kind("Why did the ferry turn back when the storm hit?") is None
 
 
+def test_who_asks_for_a_person_or_a_body_not_a_country():
+    text = "Envoys from Kenya met Maria Lopez and the Harbour Board in Lima."
+    found = [e.text for e in asked_entities("Who met the envoys?", PERSON, text)]
+    assert found == ["Maria Lopez", "the Harbour Board"]
+    assert not holds_kind(["Envoys from Kenya met in Lima."], PERSON, "Who met the envoys?")
+
+
 def test_a_body_is_no_answer_to_which_city():
     text = "The Harbour Board met in Lisbon."
     assert [e.text for e in asked_entities("Which city did they meet in?", REGION, text)] == [
@@ -137,7 +145,7 @@ def test_a_country_the_question_gives_by_its_demonym_does_not_count():
 
 def test_a_demonym_the_question_gives_by_its_country_does_not_count():
     text = "Japanese and Kenyan crews sailed."
-    found = [e.text for e in asked_entities("Who sailed from Japan?", PERSON, text)]
+    found = [e.text for e in asked_entities("Which group sailed from Japan?", ORGANISATION, text)]
     assert found == ["Kenyan"]
 
 
