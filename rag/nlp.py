@@ -91,10 +91,8 @@ def asked_kind(question: str) -> frozenset[str] | None:
             # "Who is X?" asks what X is, which is rarely another name.
             return None if _names_someone(doc[i + 1 :]) else PERSON
         if word in ("which", "what"):
-            noun = _own_noun(doc[i + 1 : i + 4])
-            if noun is not None and noun.lemma_.lower() in _KIND_NOUNS:
-                return _KIND_NOUNS[noun.lemma_.lower()]
-            return None
+            noun = asked_noun(question)
+            return _KIND_NOUNS.get(noun) if noun is not None else None
         if token.tag_ in WH_TAGS:
             # The first wh-word asks ("why…", "whether…"); a later one is a clause's ("Why would
             # checking who buys…", "…when talks broke down").
