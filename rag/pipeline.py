@@ -28,7 +28,7 @@ from rag.retrieve import Retriever
 from rag.span import full_name, named_instance, points_back, reason_answer, short_answer
 from rag.speaker import attribution_for, speaker_sentences
 from rag.text import terms, years
-from rag.types import Answer, Evidence, Passage, Sentence
+from rag.types import Answer, Evidence, Passage, Sentence, paragraph_of
 from rag.vocabulary import Vocabulary
 
 logger = logging.getLogger(__name__)
@@ -224,8 +224,8 @@ class Verbatim:
 
     def _paragraphs(self, sentences: Sequence[Sentence]) -> str:
         """The whole paragraphs ``sentences`` come from, in order."""
-        keys = {(s.source, s.paragraph) for s in sentences}
-        return " ".join(s.text for s in self.index.sentences if (s.source, s.paragraph) in keys)
+        found = {s.id: s for x in sentences for s in paragraph_of(x, self.index.sentences)}
+        return " ".join(found[i].text for i in sorted(found))
 
     def _phrase_scores(self, phrases: list[str], ids: list[int]) -> np.ndarray:
         """The reader's first score (:func:`rag.reader.first_score`) of each phrase against

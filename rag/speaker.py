@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.types import Sentence
+from rag.types import Sentence, paragraph_of
 
 _VERB = r"(?:says|said|adds|added|notes|noted)"
 # "she says", "he added": the speaker is named in an earlier sentence.
@@ -29,11 +29,8 @@ def speech_name(text: str) -> str | None:
 
 def _opens_inside_quote(sentence: Sentence, sentences: tuple[Sentence, ...]) -> bool:
     """Whether an earlier sentence of the paragraph left a quotation open."""
-    depth = 0
-    for other in sentences[: sentence.id]:
-        if other.source == sentence.source and other.paragraph == sentence.paragraph:
-            depth += other.text.count("“") - other.text.count("”")
-    return depth > 0
+    earlier = [o.text for o in paragraph_of(sentence, sentences) if o.id < sentence.id]
+    return sum(t.count("“") - t.count("”") for t in earlier) > 0
 
 
 def _is_bare_quote(sentence: Sentence, sentences: tuple[Sentence, ...]) -> bool:

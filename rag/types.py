@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,21 @@ class Sentence:
     paragraph: int
     text: str
     duplicate_of: int = -1
+
+
+def paragraph_of(sentence: Sentence, sentences: Sequence[Sentence]) -> Sequence[Sentence]:
+    """The sentences of ``sentence``'s paragraph, in order. ``sentences`` is the index's list,
+    where each sentence sits at its id and a paragraph's sentences are consecutive."""
+    key = (sentence.source, sentence.paragraph)
+    start = end = sentence.id
+    while start > 0 and (sentences[start - 1].source, sentences[start - 1].paragraph) == key:
+        start -= 1
+    while (
+        end + 1 < len(sentences)
+        and (sentences[end + 1].source, sentences[end + 1].paragraph) == key
+    ):
+        end += 1
+    return sentences[start : end + 1]
 
 
 @dataclass(frozen=True)
