@@ -97,8 +97,10 @@ def main() -> None:
     if args.whole_quotes:
         import rag.pipeline
 
+        # Every short-answer maker the pipeline calls; a figure computed from two quotes stays.
         rag.pipeline.short_answer = lambda *_, **__: None
         rag.pipeline.reason_answer = lambda *_, **__: None
+        rag.pipeline.named_instance = lambda *_, **__: None
 
     bot = rag.load(Config.from_env(), generator=args.generator)
     names = [n for n in args.sets.split(",") if n]
