@@ -88,10 +88,34 @@ def test_that_same_year_is_answered_with_the_year_of_the_sentence_before(bot, ar
     _assert_verbatim(answer, article_text)
 
 
-def test_a_year_the_closest_paragraph_never_gives_is_refused(bot, article_text):
-    # The closest sentence gives last year's U.S. figure; nothing dates a figure to 2016.
-    answer = bot.ask("What was the number of overdose deaths in America in 2016?")
-    assert answer.abstained and "2016" in answer.answer
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        # The closest sentence gives last year's U.S. figure; nothing dates a figure to 2016.
+        pytest.param(
+            "What was the number of overdose deaths in America in 2016?",
+            "2016",
+            id="a-year-the-closest-paragraph-never-gives",
+        ),
+        # The closest sentence gives no sum; one a little lower names "nine" (people
+        # imprisoned), which used to be put first and given as the answer.
+        pytest.param(
+            "How much money did China spend on fentanyl enforcement?",
+            "number",
+            id="a-lower-sentence-with-a-number-does-not-stand-in",
+        ),
+        # The meeting's sentence names the U.S., China and Beijing, but no one who represented
+        # China.
+        pytest.param(
+            "Who represented China at the late-January talks in Beijing?",
+            "name",
+            id="who-is-not-answered-by-a-country",
+        ),
+    ],
+)
+def test_on_topic_question_is_refused_with_what_it_lacks(bot, article_text, question, reason):
+    answer = bot.ask(question)
+    assert answer.abstained and reason in answer.answer
     _assert_verbatim(answer, article_text)
 
 
@@ -100,21 +124,6 @@ def test_a_year_given_elsewhere_in_the_paragraph_still_answers(bot, article_text
     answer = bot.ask("After the 2019 designation, how did traffickers get around it?")
     assert not answer.abstained
     assert "third countries" in answer.answer
-    _assert_verbatim(answer, article_text)
-
-
-def test_a_lower_sentence_with_a_number_does_not_stand_in_for_the_best(bot, article_text):
-    # The closest sentence gives no sum; one a little lower names "nine" (people imprisoned),
-    # which used to be put first and given as the answer.
-    answer = bot.ask("How much money did China spend on fentanyl enforcement?")
-    assert answer.abstained and "number" in answer.answer
-    _assert_verbatim(answer, article_text)
-
-
-def test_who_is_not_answered_by_a_country(bot, article_text):
-    # The meeting's sentence names the U.S., China and Beijing, but no one who represented China.
-    answer = bot.ask("Who represented China at the late-January talks in Beijing?")
-    assert answer.abstained and "name" in answer.answer
     _assert_verbatim(answer, article_text)
 
 
