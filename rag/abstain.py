@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.nlp import AMOUNT, PERSON, PLACE, REGION, TIME, holds_kind
+from rag.nlp import AMOUNT, PEOPLE, PERSON, PLACE, REGION, TIME, holds_kind
 from rag.text import years
 from rag.types import Evidence
 
 _KIND_NAMES = {
     PERSON: "name",
+    PEOPLE: "name",
     PLACE: "place",
     REGION: "place",
     TIME: "date or time",

@@ -16,6 +16,8 @@ NAME_LABELS = frozenset(
 # "Who…" asks for a person or a body ("Who launched the coalition?" -> the State Department),
 # not a country or a people: an on-topic "Who led the delegation?" is not answered "China".
 PERSON = frozenset({"PERSON", "ORG"})
+# A noun for people ("which official", "who is the head of…") asks for a person, not a body.
+PEOPLE = frozenset({"PERSON"})
 # "Where does she work?" is answered by a body as often as by a place.
 PLACE = frozenset({"GPE", "LOC", "FAC", "ORG"})
 # "Which city…" asks for a place itself, never a body.
@@ -25,7 +27,12 @@ AMOUNT = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
 ORGANISATION = frozenset({"ORG", "NORP", "GPE"})
 # The head noun of "which/what <noun>" names the kind of answer for these general nouns.
 _KIND_NOUNS = {
-    **dict.fromkeys("person people man woman official expert author writer leader".split(), PERSON),
+    **dict.fromkeys(
+        "person people man woman official expert author writer leader head chair chairman "
+        "director administrator minister secretary president ambassador spokesperson "
+        "spokesman founder reporter journalist".split(),
+        PEOPLE,
+    ),
     **dict.fromkeys("city country place state province nation region town capital".split(), REGION),
     **dict.fromkeys("year month week day hour minute date decade century time".split(), TIME),
     **dict.fromkeys("number percentage amount share count total".split(), AMOUNT),
@@ -89,7 +96,11 @@ def asked_kind(question: str) -> frozenset[str] | None:
             return PLACE
         if word in ("who", "whom", "whose"):
             # "Who is X?" asks what X is, which is rarely another name.
-            return None if _names_someone(doc[i + 1 :]) else PERSON
+            if _names_someone(doc[i + 1 :]):
+                return None
+            # "Who is the head of…" asks for what its noun names; "Who launched…" for anyone.
+            role = _role_noun(doc[i + 1 :])
+            return _KIND_NOUNS.get(role, PERSON) if role is not None else PERSON
         if word in ("which", "what"):
             noun = asked_noun(question)
             return _KIND_NOUNS.get(noun) if noun is not None else None
@@ -106,7 +117,7 @@ def asked_noun(question: str) -> str | None:
     doc = parse(question)
     for i, token in enumerate(doc):
         if token.lower_ in ("which", "what"):
-            noun = _own_noun(doc[i + 1 : i + 4])
+            noun = _own_noun(doc[i + 1 : i + 4]) or _named_noun(doc[i + 1 : i + 5])
             return noun.lemma_.lower() if noun is not None else None
         if token.tag_ in WH_TAGS:
             return None
@@ -127,6 +138,30 @@ def _own_noun(words: Any) -> Any:
                 i += 1
             return tokens[i]
     return None
+
+
+def _named_noun(words: Any) -> Any:
+    """The noun whose name "what is the name of…" asks for ("administrator" in "What is the
+    name of the agency's administrator?"), or None."""
+    tokens = list(words)
+    if not tokens or tokens[0].lemma_ != "be":
+        return None
+    name = next((t for t in tokens[1:] if t.pos_ in ("NOUN", "PROPN")), None)
+    if name is None or name.lemma_.lower() != "name":
+        return None
+    of = next((c for c in name.children if c.lower_ == "of"), None)
+    return next((c for c in of.children if c.dep_ == "pobj"), None) if of is not None else None
+
+
+def _role_noun(rest: Any) -> str | None:
+    """The lemma of the role in "who is <the role>" ("head" in "Who is the head of the
+    board?"), or None when "who" is not followed by "is"."""
+    if not len(rest) or rest[0].lemma_ != "be":
+        return None
+    phrase = (
+        next((c for c in rest.noun_chunks if c.start == rest[1].i), None) if len(rest) > 1 else None
+    )
+    return phrase.root.lemma_.lower() if phrase is not None else None
 
 
 def _names_someone(rest: Any) -> bool:

@@ -390,7 +390,7 @@ class Verbatim:
                 span = named_instance(result.query, noun, citations[0])
                 if span is not None:
                     return compose.with_marker(span.text, citations[0]), "short", span
-            if result.kind == PERSON:
+            if result.kind is not None and result.kind <= PERSON:
                 # "Who said …?" of a quote whose speaker is named in the sentences after it: that
                 # person, under the full name when a later one introduces them.
                 for i, citation in enumerate(citations[1:lead], start=1):

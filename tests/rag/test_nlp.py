@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from rag.nlp import (
     AMOUNT,
     ORGANISATION,
+    PEOPLE,
     PERSON,
     PLACE,
     REGION,
@@ -56,7 +57,7 @@ def test_what_takes_its_kind_from_its_own_noun():
 
 
 def test_a_compound_after_which_names_its_kind_last():
-    assert asked_kind("Which EU official signed the lease?") == PERSON
+    assert asked_kind("Which EU official signed the lease?") == PEOPLE
     assert asked_kind("Which Ohio town hosted the fair?") == REGION
 
 
@@ -93,7 +94,21 @@ def test_who_is_a_name_in_lower_case_asks_for_a_description():
 
 def test_who_is_a_role_asks_for_a_person_even_when_it_names_a_body():
     assert asked_kind("Who is the treasurer of the Harbor Rowing Club?") == PERSON
-    assert asked_kind("Who was the Dutch ambassador?") == PERSON
+    assert asked_kind("Who was the Dutch ambassador?") == PEOPLE
+
+
+def test_a_noun_for_people_asks_for_a_person_not_a_body():
+    assert asked_kind("Which official approved the lease?") == PEOPLE
+    assert asked_kind("Who is the current director of the port authority?") == PEOPLE
+    assert "ORG" in PERSON and "ORG" not in PEOPLE
+
+
+def test_what_is_the_name_of_asks_for_what_its_noun_names():
+    assert asked_noun("What is the name of the harbour's new director?") == "director"
+    assert asked_kind("What is the name of the harbour's new director?") == PEOPLE
+    assert asked_kind("What was the name of the town where the ferry sank?") == REGION
+    assert asked_noun("What were the names of the rescued crates?") == "crate"
+    assert asked_kind("What were the names of the rescued crates?") is None
 
 
 def test_why_and_how_ask_for_no_entity():

@@ -111,6 +111,19 @@ def test_that_same_year_is_answered_with_the_year_of_the_sentence_before(bot, ar
             "name",
             id="who-is-not-answered-by-a-country",
         ),
+        # The interview's sentence names Qin Gang, whom the question gives, and Newsweek, a
+        # body: no reporter, and a reporter is a person.
+        pytest.param(
+            "What was the name of the Newsweek reporter who interviewed Qin Gang?",
+            "name",
+            id="the-name-of-a-person-is-not-answered-by-a-body",
+        ),
+        # The ministry is named, but not who heads it.
+        pytest.param(
+            "Who is the director of China's Ministry of Public Security?",
+            "name",
+            id="who-is-the-head-is-not-answered-by-a-body",
+        ),
     ],
 )
 def test_on_topic_question_is_refused_with_what_it_lacks(bot, article_text, question, reason):
@@ -147,11 +160,19 @@ def test_who_said_names_the_speaker(bot, article_text):
     _assert_verbatim(answer, article_text)
 
 
-def test_surname_only_speaker_gets_full_name_and_affiliation(bot, article_text):
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who warned that the problem could pop up somewhere else like a balloon?",
+        # A noun for people asks for a person just as "who" does.
+        "Which expert said another country could become the source through a balloon effect?",
+    ],
+)
+def test_surname_only_speaker_gets_full_name_and_affiliation(bot, article_text, question):
     # The balloon quote says only "adds LaBelle"; who she is stands paragraphs earlier. The
     # short answer is her full name; the sentence saying who she is is cited with it.
-    answer = bot.ask("Who warned that the problem could pop up somewhere else like a balloon?")
-    assert "Regina LaBelle" in answer.answer
+    answer = bot.ask(question)
+    assert answer.answer_quote is not None and answer.answer_quote.text == "Regina LaBelle"
     assert any("Georgetown" in c.quote for c in answer.citations)
     _assert_verbatim(answer, article_text)
 
