@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import lru_cache
 from typing import Any
@@ -40,6 +41,10 @@ _KIND_NOUNS = {
         "company firm organization organisation agency group body".split(), ORGANISATION
     ),
 }
+# Places inside a country: "Which city…" is not answered by a country.
+_WITHIN_COUNTRY = frozenset("city town capital province state region".split())
+# Initials written with dots: "U.S.".
+_DOTTED = re.compile(r"(?:[A-Z]\.){2,3}")
 # Penn tags of the wh-words: which, what, who, whose, how, when, where, why…
 WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
 _lock = threading.Lock()
@@ -232,6 +237,7 @@ def asked_entities(question: str, kind: frozenset[str], text: str) -> list[Any]:
     initials = {w.rstrip("s") for w in question.split() if ACRONYM.match(w.strip(".,;:?!()"))}
     asked_words = {w.lower() for w in words(question)}
     asked_forms = set().union(*(name_forms(w) for w in asked_words)) if asked_words else set()
+    within = asked_noun(question) in _WITHIN_COUNTRY
     return [
         e
         for e in names(parse(text))
@@ -242,7 +248,25 @@ def asked_entities(question: str, kind: frozenset[str], text: str) -> list[Any]:
             len(e) == 1
             and (e.text.lower() in asked_forms or name_forms(e.text.lower()) & asked_words)
         )
+        and not (within and is_country(e.text))
     ]
+
+
+def is_country(name: str) -> bool:
+    """Whether ``name`` is a country in ISO 3166 (``pycountry``): "China", "the U.S."; not
+    "Beijing" or "America". Initials count only when dotted, so "LA" is not Laos."""
+    import pycountry
+
+    name = name.removeprefix("the ").removeprefix("The ")
+    if _DOTTED.fullmatch(name):
+        return pycountry.countries.get(alpha_2=name.replace(".", "")) is not None
+    if name.isupper() and len(name) <= 3:
+        return False
+    try:
+        pycountry.countries.lookup(name)
+    except LookupError:
+        return False
+    return True
 
 
 def holds_kind(texts: list[str], kind: frozenset[str] | None, question: str) -> bool:

@@ -17,6 +17,7 @@ from rag.nlp import (
     asked_noun,
     entities,
     holds_kind,
+    is_country,
     label,
     names,
     parse,
@@ -132,6 +133,23 @@ def test_who_asks_for_a_person_or_a_body_not_a_country():
     assert not holds_kind(["Envoys from Kenya met in Lima."], PERSON, "Who met the envoys?")
 
 
+def test_a_country_is_no_answer_to_which_city():
+    text = "Envoys from Peru met the U.S. delegation in Lima."
+    found = [e.text for e in asked_entities("Which city did the envoys visit?", REGION, text)]
+    assert found == ["Lima"]
+
+
+def test_a_country_still_answers_which_country():
+    text = "Envoys from Peru met the delegation in Lima."
+    found = [e.text for e in asked_entities("Which country sent envoys?", REGION, text)]
+    assert "Peru" in found
+
+
+def test_is_country_knows_countries_and_dotted_initials():
+    assert is_country("Peru") and is_country("the U.S.") and is_country("Hong Kong")
+    assert not is_country("Lima") and not is_country("LA") and not is_country("America")
+
+
 def test_a_body_is_no_answer_to_which_city():
     text = "The Harbour Board met in Lisbon."
     assert [e.text for e in asked_entities("Which city did they meet in?", REGION, text)] == [
@@ -154,7 +172,7 @@ def test_an_entity_the_question_gives_by_its_initials_does_not_count():
 
 def test_a_country_the_question_gives_by_its_demonym_does_not_count():
     text = "Ships from Italy and Kenya met in Rome."
-    found = [e.text for e in asked_entities("In which Italian city did they meet?", PLACE, text)]
+    found = [e.text for e in asked_entities("In which Italian port did they meet?", PLACE, text)]
     assert found == ["Kenya", "Rome"]
 
 

@@ -124,6 +124,12 @@ def test_that_same_year_is_answered_with_the_year_of_the_sentence_before(bot, ar
             "name",
             id="who-is-the-head-is-not-answered-by-a-body",
         ),
+        # The cartels' sentence names countries (Mexico, India, the U.S.), no city.
+        pytest.param(
+            "In which city do Mexican cartels press fentanyl into pills?",
+            "place",
+            id="which-city-is-not-answered-by-a-country",
+        ),
     ],
 )
 def test_on_topic_question_is_refused_with_what_it_lacks(bot, article_text, question, reason):
@@ -137,6 +143,13 @@ def test_a_year_given_elsewhere_in_the_paragraph_still_answers(bot, article_text
     answer = bot.ask("After the 2019 designation, how did traffickers get around it?")
     assert not answer.abstained
     assert "third countries" in answer.answer
+    _assert_verbatim(answer, article_text)
+
+
+def test_which_city_is_answered_by_the_city(bot, article_text):
+    # The meeting's sentence names the U.S. and China too; only Beijing is a city.
+    answer = bot.ask("Which city did the American delegation travel to in January?")
+    assert answer.answer == "Beijing [1]"
     _assert_verbatim(answer, article_text)
 
 
