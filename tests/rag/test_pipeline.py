@@ -15,7 +15,8 @@ UNANSWERABLE = [
     "How many fentanyl labs are in Mexico?",
     "Which country won the 2022 World Cup?",
     "What did Justin Trudeau say about fentanyl precursors?",
-    pytest.param("What is the name of the DEA administrator?", marks=_KNOWN_MISS),
+    # "The name of the president" asks for a person; the INCB's sentence names none.
+    "What is the name of the INCB's president?",
     pytest.param("What is the price of a gram of fentanyl on the street?", marks=_KNOWN_MISS),
     pytest.param("How many overdose deaths did Mexico record last year?", marks=_KNOWN_MISS),
     pytest.param("How long did the late-January meeting in Beijing last?", marks=_KNOWN_MISS),
