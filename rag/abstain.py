@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.nlp import AMOUNT, PEOPLE, PERSON, PLACE, REGION, TIME, holds_kind
+from rag.nlp import AMOUNT, PEOPLE, PERSON, PLACE, REGION, TIME, holds_kind, names_a_person
 from rag.text import years
 from rag.types import Evidence
 
@@ -36,6 +37,7 @@ def decide(
     kind: frozenset[str] | None,
     min_similarity: float,
     context: str = "",
+    is_person: Callable[[str], bool] | None = None,
 ) -> Verdict:
     """Abstain when the question names something the corpus never mentions, when the best
     sentence is far from the question, when the question asks for a kind of thing (a
@@ -51,11 +53,18 @@ def decide(
         kind: Entity labels the question asks for, or None.
         min_similarity: Below this best MiniLM cosine the bot abstains.
         context: The paragraphs of ``lead``; empty for no year check.
+        is_person: Whether a word names a person somewhere in the corpus; a person the
+            small model missed in ``lead`` then counts for a question asking for one.
     """
     if not evidence:
         return Verdict(True, 0.0, "nothing relevant was found", False)
     similarity = max(e.similarity for e in evidence)
-    found = holds_kind(lead, kind, question)
+    found = holds_kind(lead, kind, question) or (
+        kind is not None
+        and "PERSON" in kind
+        and is_person is not None
+        and names_a_person(lead, question, is_person)
+    )
     undated = undated_years(question, context) if context else []
     if unknown_names:
         shown = ", ".join(f"“{n}”" for n in unknown_names)

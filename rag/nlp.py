@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -272,6 +273,18 @@ def is_country(name: str) -> bool:
 def holds_kind(texts: list[str], kind: frozenset[str] | None, question: str) -> bool:
     """Whether ``texts`` name something of ``kind`` that the question does not already name."""
     return kind is None or any(asked_entities(question, kind, text) for text in texts)
+
+
+def names_a_person(texts: list[str], question: str, is_person: Callable[[str], bool]) -> bool:
+    """Whether ``texts`` hold a proper noun, not in the question, that ``is_person`` says
+    names a person elsewhere (a surname the small model tagged as a body, a bare first name it
+    missed)."""
+    asked = {w.lower() for w in words(question)}
+    return any(
+        t.pos_ == "PROPN" and t.text.lower() not in asked and is_person(t.text)
+        for text in texts
+        for t in parse(text)
+    )
 
 
 def question_names(question: str) -> list[str]:

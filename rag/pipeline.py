@@ -196,6 +196,7 @@ class Verbatim:
             kind,
             self.config.abstain_min_similarity,
             self._paragraphs(lead),
+            vocab.is_person,
         )
         difference = (
             None

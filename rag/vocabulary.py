@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.nlp import question_names
+from rag.nlp import parse, question_names
 from rag.text import ACRONYM, acronyms, content_words, idf_table, name_forms, stem, terms
 from rag.types import Sentence
 
@@ -34,6 +34,20 @@ class Vocabulary:
         self.all_terms = set().union(*self.sentence_terms) if words else set()
         self.acronyms = acronyms(s.text for s in sentences)
         self.forms = set().union(*(name_forms(w) for w in self.words)) if words else set()
+        self._texts = [s.text for s in sentences]
+        self._people: dict[str, bool] = {}
+
+    def is_person(self, word: str) -> bool:
+        """Whether spaCy tags ``word`` as part of a person's name somewhere in the corpus: the
+        small model, which reads one sentence at a time, may miss "Katrina" or call
+        "Felbab-Brown" a body in a sentence that gives no first name."""
+        if word not in self._people:
+            self._people[word] = any(
+                any(t.text == word for e in parse(text).ents if e.label_ == "PERSON" for t in e)
+                for text in self._texts
+                if word in text
+            )
+        return self._people[word]
 
     def rarity(self, text: str) -> float:
         """Mean IDF of ``text``'s terms: low for what the corpus keeps naming ("China" in an

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.abstain import decide, undated_years
-from rag.nlp import AMOUNT, PERSON
+from rag.nlp import AMOUNT, PEOPLE, PERSON
 from rag.types import Evidence, Sentence
 
 TEXT = "The harbour reopened after the storm, the port authority said."
@@ -36,6 +36,23 @@ def test_unknown_name_abstains_and_is_named():
 def test_missing_number_abstains():
     verdict = decide("How many ships left?", _evidence(0.7), [TEXT], (), AMOUNT, 0.35)
     assert verdict.abstain and "number" in verdict.reason and not verdict.kind_found
+
+
+def test_a_person_asked_for_and_only_a_body_named_abstains():
+    lead = ["The harbour reopened, Harbour Board officials said."]
+    verdict = decide("Which official said it reopened?", _evidence(0.7), lead, (), PEOPLE, 0.35)
+    assert verdict.abstain and "name" in verdict.reason
+
+
+def test_a_person_the_tagger_missed_counts_when_the_corpus_names_them():
+    # The small model may miss a bare first name; the corpus names her in full elsewhere.
+    lead = ["In May, Ines won the harbour prize."]
+    question = "Which sailor won the harbour prize?"
+    assert decide(question, _evidence(0.7), lead, (), PEOPLE, 0.35).abstain
+    verdict = decide(
+        question, _evidence(0.7), lead, (), PEOPLE, 0.35, is_person=lambda w: w == "Ines"
+    )
+    assert not verdict.abstain
 
 
 def test_person_asked_but_only_a_body_named_still_answers():

@@ -147,6 +147,15 @@ def test_a_year_given_elsewhere_in_the_paragraph_still_answers(bot, article_text
     _assert_verbatim(answer, article_text)
 
 
+def test_a_person_the_tagger_misses_still_answers_a_question_for_a_person(bot, article_text):
+    # The award's sentence calls her "Katrina", which the small model does not tag; the byline
+    # names her in full, so she counts and the question is not refused.
+    answer = bot.ask("Which journalist won an award in 2023?")
+    assert not answer.abstained
+    assert "Katrina" in answer.answer
+    _assert_verbatim(answer, article_text)
+
+
 def test_which_city_is_answered_by_the_city(bot, article_text):
     # The meeting's sentence names the U.S. and China too; only Beijing is a city.
     answer = bot.ask("Which city did the American delegation travel to in January?")

@@ -10,6 +10,8 @@ from rag.vocabulary import Vocabulary, weighted_coverage
 TEXTS = [
     "Delegates from Peru and Kenya met the World Trade Organization in Lima.",
     "Lula spoke about harvests in Brazil.",
+    "Maria Lopez chairs the Harbour Board.",
+    "The plan works, says Lopez.",
 ]
 
 
@@ -74,3 +76,9 @@ def test_capitals_the_corpus_has_no_name_for_stay_as_they_are(vocabulary):
     assert vocabulary.spell_out("Did the IMF or NATO meet in Lima?") == (
         "Did the IMF or NATO meet in Lima?"
     )
+
+
+def test_a_word_of_a_person_named_elsewhere_is_a_person(vocabulary):
+    assert vocabulary.is_person("Lopez")
+    assert not vocabulary.is_person("Lima")
+    assert not vocabulary.is_person("Oslo")
