@@ -107,10 +107,10 @@ def asked_kind(question: str) -> frozenset[str] | None:
                 return None
             # "Who is the head of…" asks for what its noun names; "Who launched…" for anyone.
             role = _role_noun(doc[i + 1 :])
-            return _KIND_NOUNS.get(role, PERSON) if role is not None else PERSON
+            return _noun_kind(role, PERSON) if role is not None else PERSON
         if word in ("which", "what"):
-            noun = asked_noun(question)
-            return _KIND_NOUNS.get(noun) if noun is not None else None
+            noun = _asked_noun(doc)
+            return _noun_kind(noun) if noun is not None else None
         if token.tag_ in WH_TAGS:
             # The first wh-word asks ("why…", "whether…"); a later one is a clause's ("Why would
             # checking who buys…", "…when talks broke down").
@@ -121,14 +121,25 @@ def asked_kind(question: str) -> frozenset[str] | None:
 def asked_noun(question: str) -> str | None:
     """The lemma of the noun "which" or "what" asks about ("ministry" for "Which ministry
     runs…"), or None."""
-    doc = parse(question)
+    noun = _asked_noun(parse(question))
+    return noun.lemma_.lower() if noun is not None else None
+
+
+def _asked_noun(doc: Any) -> Any:
+    """The token of the noun "which" or "what" asks about, or None."""
     for i, token in enumerate(doc):
         if token.lower_ in ("which", "what"):
-            noun = _own_noun(doc[i + 1 : i + 4]) or _named_noun(doc[i + 1 : i + 5])
-            return noun.lemma_.lower() if noun is not None else None
+            return _own_noun(doc[i + 1 : i + 4]) or _named_noun(doc[i + 1 : i + 5])
         if token.tag_ in WH_TAGS:
             return None
     return None
+
+
+def _noun_kind(noun: Any, default: frozenset[str] | None = None) -> frozenset[str] | None:
+    """The kind of answer ``noun`` names. A plural noun for people ("Which officials…") may be
+    answered by a body or a side ("U.S. officials"), so it asks for a person or a body."""
+    kind = _KIND_NOUNS.get(noun.lemma_.lower(), default)
+    return PERSON if kind is PEOPLE and noun.tag_ in ("NNS", "NNPS") else kind
 
 
 def _own_noun(words: Any) -> Any:
@@ -160,15 +171,15 @@ def _named_noun(words: Any) -> Any:
     return next((c for c in of.children if c.dep_ == "pobj"), None) if of is not None else None
 
 
-def _role_noun(rest: Any) -> str | None:
-    """The lemma of the role in "who is <the role>" ("head" in "Who is the head of the
+def _role_noun(rest: Any) -> Any:
+    """The noun of the role in "who is <the role>" ("head" in "Who is the head of the
     board?"), or None when "who" is not followed by "is"."""
     if not len(rest) or rest[0].lemma_ != "be":
         return None
     phrase = (
         next((c for c in rest.noun_chunks if c.start == rest[1].i), None) if len(rest) > 1 else None
     )
-    return phrase.root.lemma_.lower() if phrase is not None else None
+    return phrase.root if phrase is not None else None
 
 
 def _names_someone(rest: Any) -> bool:

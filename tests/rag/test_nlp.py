@@ -104,6 +104,12 @@ def test_a_noun_for_people_asks_for_a_person_not_a_body():
     assert "ORG" in PERSON and "ORG" not in PEOPLE
 
 
+def test_a_plural_noun_for_people_may_be_answered_by_a_side():
+    # "Which officials…" is often answered "U.S. officials" or "the ministry's officials".
+    assert asked_kind("Which officials approved the lease?") == PERSON
+    assert asked_kind("Who are the experts quoted on the port?") == PERSON
+
+
 def test_what_is_the_name_of_asks_for_what_its_noun_names():
     assert asked_noun("What is the name of the harbour's new director?") == "director"
     assert asked_kind("What is the name of the harbour's new director?") == PEOPLE

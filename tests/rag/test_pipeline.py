@@ -156,6 +156,14 @@ def test_a_person_the_tagger_misses_still_answers_a_question_for_a_person(bot, a
     _assert_verbatim(answer, article_text)
 
 
+def test_which_officials_is_answered_by_the_side_they_are_on(bot, article_text):
+    # The sentence says "U.S. officials removed…": no one is named, but it answers.
+    answer = bot.ask("Which officials removed the forensic institute from the Entity List?")
+    assert not answer.abstained
+    assert "U.S. officials" in answer.answer
+    _assert_verbatim(answer, article_text)
+
+
 def test_which_city_is_answered_by_the_city(bot, article_text):
     # The meeting's sentence names the U.S. and China too; only Beijing is a city.
     answer = bot.ask("Which city did the American delegation travel to in January?")
