@@ -139,28 +139,34 @@ def test_on_topic_question_is_refused_with_what_it_lacks(bot, article_text, ques
     _assert_verbatim(answer, article_text)
 
 
-def test_a_year_given_elsewhere_in_the_paragraph_still_answers(bot, article_text):
-    # The way around the ban is told in a later sentence of the paragraph that dates it.
-    answer = bot.ask("After the 2019 designation, how did traffickers get around it?")
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # The way around the ban is told in a later sentence of the paragraph that dates it.
+        pytest.param(
+            "After the 2019 designation, how did traffickers get around it?",
+            "third countries",
+            id="a-year-given-elsewhere-in-the-paragraph",
+        ),
+        # The award's sentence calls her "Katrina", which the small model does not tag; the
+        # byline names her in full, so she counts as a person.
+        pytest.param(
+            "Which journalist won an award in 2023?",
+            "Katrina",
+            id="a-person-the-tagger-misses",
+        ),
+        # The sentence says "U.S. officials removed…": no one is named, but it answers.
+        pytest.param(
+            "Which officials removed the forensic institute from the Entity List?",
+            "U.S. officials",
+            id="which-officials-answered-by-their-side",
+        ),
+    ],
+)
+def test_on_topic_question_is_answered_despite_a_check(bot, article_text, question, expected):
+    answer = bot.ask(question)
     assert not answer.abstained
-    assert "third countries" in answer.answer
-    _assert_verbatim(answer, article_text)
-
-
-def test_a_person_the_tagger_misses_still_answers_a_question_for_a_person(bot, article_text):
-    # The award's sentence calls her "Katrina", which the small model does not tag; the byline
-    # names her in full, so she counts and the question is not refused.
-    answer = bot.ask("Which journalist won an award in 2023?")
-    assert not answer.abstained
-    assert "Katrina" in answer.answer
-    _assert_verbatim(answer, article_text)
-
-
-def test_which_officials_is_answered_by_the_side_they_are_on(bot, article_text):
-    # The sentence says "U.S. officials removed…": no one is named, but it answers.
-    answer = bot.ask("Which officials removed the forensic institute from the Entity List?")
-    assert not answer.abstained
-    assert "U.S. officials" in answer.answer
+    assert expected in answer.answer
     _assert_verbatim(answer, article_text)
 
 
