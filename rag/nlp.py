@@ -42,9 +42,9 @@ _KIND_NOUNS = {
         "company firm organization organisation agency group body".split(), ORGANISATION
     ),
 }
-# Places inside a country: "Which city…" is not answered by a country. ("State" and "region"
-# are left out: a state may be a nation, and a region may be larger than a country.)
-_WITHIN_COUNTRY = frozenset("city town capital province".split())
+# Places inside a country: "Which city…" is not answered by a country. ("Region" is left out:
+# a region may be larger than a country.)
+_WITHIN_COUNTRY = frozenset("city town capital province state".split())
 # Initials written with dots: "U.S.".
 _DOTTED = re.compile(r"(?:[A-Z]\.){2,3}")
 # Penn tags of the wh-words: which, what, who, whose, how, when, where, why…

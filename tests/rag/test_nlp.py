@@ -145,6 +145,14 @@ def test_a_country_is_no_answer_to_which_city():
     assert found == ["Lima"]
 
 
+def test_a_country_is_no_answer_to_which_state_but_answers_which_region():
+    text = "Envoys from Peru met the delegation in Ohio."
+    found = [e.text for e in asked_entities("Which state did the envoys visit?", REGION, text)]
+    assert found == ["Ohio"]
+    found = [e.text for e in asked_entities("Which region sent envoys?", REGION, text)]
+    assert "Peru" in found
+
+
 def test_a_country_still_answers_which_country():
     text = "Envoys from Peru met the delegation in Lima."
     found = [e.text for e in asked_entities("Which country sent envoys?", REGION, text)]
