@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -109,7 +110,7 @@ def asked_kind(question: str) -> frozenset[str] | None:
             role = _role_noun(doc[i + 1 :])
             return _noun_kind(role, PERSON) if role is not None else PERSON
         if word in ("which", "what"):
-            noun = _asked_noun(doc)
+            noun = _noun_after(doc, i)
             return _noun_kind(noun) if noun is not None else None
         if token.tag_ in WH_TAGS:
             # The first wh-word asks ("why…", "whether…"); a later one is a clause's ("Why would
@@ -129,10 +130,16 @@ def _asked_noun(doc: Any) -> Any:
     """The token of the noun "which" or "what" asks about, or None."""
     for i, token in enumerate(doc):
         if token.lower_ in ("which", "what"):
-            return _own_noun(doc[i + 1 : i + 4]) or _named_noun(doc[i + 1 : i + 5])
+            return _noun_after(doc, i)
         if token.tag_ in WH_TAGS:
             return None
     return None
+
+
+def _noun_after(doc: Any, i: int) -> Any:
+    """The noun that the "which" or "what" at ``i`` asks about: its own ("which city…") or
+    the one it asks the name of ("what is the name of the administrator…"), or None."""
+    return _own_noun(doc[i + 1 : i + 4]) or _named_noun(doc[i + 1 : i + 5])
 
 
 def _noun_kind(noun: Any, default: frozenset[str] | None = None) -> frozenset[str] | None:
@@ -242,26 +249,46 @@ def names(doc: Any) -> list[Any]:
     return found
 
 
+@dataclass(frozen=True)
+class _Given:
+    """What a question already gives, worked out once per question."""
+
+    text: str  # lower-cased
+    initials: frozenset[str]
+    words: frozenset[str]  # lower-cased
+    forms: frozenset[str]  # demonym-like forms of ``words``
+    within_country: bool  # it asks for a place inside a country ("which city…")
+
+
+@lru_cache(maxsize=1024)
+def _given(question: str) -> _Given:
+    """:class:`_Given` of ``question``."""
+    asked_words = frozenset(w.lower() for w in words(question))
+    return _Given(
+        question.lower(),
+        frozenset(w.rstrip("s") for w in question.split() if ACRONYM.match(w.strip(".,;:?!()"))),
+        asked_words,
+        frozenset().union(*(name_forms(w) for w in asked_words)),
+        asked_noun(question) in _WITHIN_COUNTRY,
+    )
+
+
 def asked_entities(question: str, kind: frozenset[str], text: str) -> list[Any]:
     """The entities of ``kind`` in ``text`` that the question does not already give: by name,
     by initials ("INCB" gives the International Narcotics Control Board) or, for a one-word
     name, by its demonym or country ("Chinese" gives China, "Mexico" gives Mexican)."""
-    asked = question.lower()
-    initials = {w.rstrip("s") for w in question.split() if ACRONYM.match(w.strip(".,;:?!()"))}
-    asked_words = {w.lower() for w in words(question)}
-    asked_forms = set().union(*(name_forms(w) for w in asked_words)) if asked_words else set()
-    within = asked_noun(question) in _WITHIN_COUNTRY
+    given = _given(question)
     return [
         e
         for e in names(parse(text))
         if label(e) in kind
-        and e.text.lower() not in asked
-        and initials.isdisjoint(acronyms([e.text]))
+        and e.text.lower() not in given.text
+        and given.initials.isdisjoint(acronyms([e.text]))
         and not (
             len(e) == 1
-            and (e.text.lower() in asked_forms or name_forms(e.text.lower()) & asked_words)
+            and (e.text.lower() in given.forms or name_forms(e.text.lower()) & given.words)
         )
-        and not (within and is_country(e.text))
+        and not (given.within_country and is_country(e.text))
     ]
 
 
@@ -291,7 +318,7 @@ def names_a_person(texts: list[str], question: str, is_person: Callable[[str], b
     """Whether ``texts`` hold a proper noun, not in the question, that ``is_person`` says
     names a person elsewhere (a surname the small model tagged as a body, a bare first name it
     missed)."""
-    asked = {w.lower() for w in words(question)}
+    asked = _given(question).words
     return any(
         t.pos_ == "PROPN" and t.text.lower() not in asked and is_person(t.text)
         for text in texts
