@@ -327,13 +327,20 @@ def test_short_plain_question_is_answered(bot, article_text):
     _assert_verbatim(answer, article_text)
 
 
+# The November summit's sentence, which names no place, is fifth by cosine and term share. Since
+# only four sentences are rescored, it no longer edges out the January meeting's (by 0.015
+# when five were): a margin this thin is why the next question still fails.
+def test_short_question_about_the_meeting_gets_its_place(bot):
+    answer = bot.ask("Where was the meeting?")
+    assert not answer.abstained and "Beijing" in answer.answer
+
+
 # The closest sentence is the November summit's, which names no place; the January meeting's
 # sentence is a little lower. A sentence of the asked kind used to be put first when it was
 # that close, but that answered on-topic questions the article leaves open (docs/abstention.md).
 @pytest.mark.xfail(reason="a short question whose best sentence is a near miss", strict=True)
-@pytest.mark.parametrize("question", ["Where was the meeting?", "Where were the January talks?"])
-def test_short_question_whose_best_sentence_is_a_near_miss(bot, question):
-    answer = bot.ask(question)
+def test_short_question_whose_best_sentence_is_a_near_miss(bot):
+    answer = bot.ask("Where were the January talks?")
     assert not answer.abstained and "Beijing" in answer.answer
 
 
