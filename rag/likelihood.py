@@ -49,8 +49,8 @@ class QueryLikelihood:
             self._prefixes.move_to_end(text)
             return found
         ids = self.tokenizer(PROMPT.format(text=text), return_tensors="pt")["input_ids"]
-        # Only the last position's logits are read: the vocabulary projection of the rest is
-        # a fifth of the pass, spent for nothing.
+        # Only the last position's logits are read; projecting every position onto the
+        # vocabulary took about a third of this pass (docs/performance.md).
         out = self.model(input_ids=ids, use_cache=True, logits_to_keep=1)
         layers = [(layer.keys, layer.values) for layer in out.cache.layers]
         found = (layers, torch.log_softmax(out.logits[0, -1].float(), -1))

@@ -17,7 +17,7 @@ from rag.vocabulary import weighted_coverage
 # this much again. Sentence hit@1 on dev: cosine 0.82, + terms 0.88, + likelihood 0.91.
 LEXICAL_WEIGHT = 0.3
 LIKELIHOOD_WEIGHT = 0.3
-# The language model rescores this many sentences (dev: 3, 4, 5 and 10 alike; docs/abstention.md).
+# The language model rescores this many sentences (dev: 3, 4 and 5 alike; docs/abstention.md).
 RESCORE_TOP = 4
 # Sentences closest by cosine over the whole corpus that join the retrieved passages' ones.
 DENSE_DEPTH = 10
